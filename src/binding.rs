@@ -1,0 +1,109 @@
+//! The napi layer: converts values and maps errors, nothing else.
+// `cargo test` builds no napi registrations, so the exports look unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::protocol;
+use crate::store::{Store, StoreConfig, DEFAULT_MAX_VALUE_BYTES};
+use crate::sweeper::Sweeper;
+
+/// How a store is bounded. Every field is optional.
+#[napi(object)]
+pub struct StoreOptions {
+  /// Evict least recently used entries beyond this many.
+  pub max_entries: Option<u32>,
+  /// Remove entries not used for this many milliseconds.
+  pub idle_expiry_ms: Option<f64>,
+  /// Refuse values whose encoding is longer than this many bytes.
+  pub max_value_bytes: Option<u32>,
+}
+
+/// Counters of a store (see `Stats` in the Rust core).
+#[napi(object)]
+pub struct StoreStats {
+  pub entries: f64,
+  pub bytes: f64,
+  pub hits: f64,
+  pub misses: f64,
+  pub sets: f64,
+  pub deletes: f64,
+  pub expirations: f64,
+  pub evictions: f64,
+}
+
+/// A store living in this process.
+#[napi]
+pub struct NativeStore {
+  store: Arc<Store>,
+  _sweeper: Option<Sweeper>,
+}
+
+#[napi]
+impl NativeStore {
+  #[napi(constructor)]
+  pub fn new(options: Option<StoreOptions>) -> Result<Self> {
+    let options = options.unwrap_or(StoreOptions {
+      max_entries: None,
+      idle_expiry_ms: None,
+      max_value_bytes: None,
+    });
+    let idle_expiry = match options.idle_expiry_ms {
+      Some(ms) if !(ms.is_finite() && ms > 0.0) => {
+        return Err(Error::new(Status::InvalidArg, "idleExpiryMs must be a positive number"))
+      }
+      ms => ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+    };
+    let config = StoreConfig {
+      max_entries: options.max_entries.map(|n| n as usize),
+      idle_expiry,
+      max_value_bytes: options
+        .max_value_bytes
+        .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
+    };
+    let store = Arc::new(Store::new(config));
+    let sweeper = match idle_expiry {
+      // Sweep a few times per idle period, at most once a second.
+      Some(idle) => Some(
+        Sweeper::start(&store, (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)))
+          .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?,
+      ),
+      None => None,
+    };
+    Ok(NativeStore {
+      store,
+      _sweeper: sweeper,
+    })
+  }
+
+  /// Applies a request batch and answers the reply batch (see `protocol`).
+  #[napi(catch_unwind)]
+  pub fn apply_batch(&self, batch: String) -> String {
+    protocol::apply_batch(&self.store, &batch)
+  }
+
+  #[napi]
+  pub fn stats(&self) -> StoreStats {
+    let s = self.store.stats();
+    StoreStats {
+      entries: s.entries as f64,
+      bytes: s.bytes as f64,
+      hits: s.hits as f64,
+      misses: s.misses as f64,
+      sets: s.sets as f64,
+      deletes: s.deletes as f64,
+      expirations: s.expirations as f64,
+      evictions: s.evictions as f64,
+    }
+  }
+}
+
+/// Answers every request of a batch with the same error.
+#[napi(catch_unwind)]
+pub fn fail_batch(batch: String, code: String, message: String) -> String {
+  protocol::fail_batch(&batch, &code, &message)
+}

@@ -1,0 +1,54 @@
+//! Errors the store reports for a single request.
+//!
+//! Each variant has a stable `code` that reaches JavaScript unchanged as
+//! `SharedMemoryError#code`, so callers can branch on it.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+  /// The key is not a JSON string literal (only a broken or foreign client sends that).
+  InvalidKey,
+  /// The encoded key is longer than [`crate::store::MAX_KEY_BYTES`].
+  KeyTooLarge { size: usize, limit: usize },
+  /// The encoded value is longer than the store's `max_value_bytes`.
+  ValueTooLarge { size: usize, limit: usize },
+  /// An increment met a stored value that is not a number, or produced a non-finite one.
+  NotANumber,
+  /// A request the protocol does not understand.
+  Protocol(String),
+}
+
+impl StoreError {
+  pub fn code(&self) -> &'static str {
+    match self {
+      StoreError::InvalidKey => "ERR_INVALID_KEY",
+      StoreError::KeyTooLarge { .. } => "ERR_KEY_TOO_LARGE",
+      StoreError::ValueTooLarge { .. } => "ERR_VALUE_TOO_LARGE",
+      StoreError::NotANumber => "ERR_NOT_A_NUMBER",
+      StoreError::Protocol(_) => "ERR_PROTOCOL",
+    }
+  }
+}
+
+impl fmt::Display for StoreError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      StoreError::InvalidKey => write!(f, "the key must be a string"),
+      StoreError::KeyTooLarge { size, limit } => {
+        write!(f, "the key takes {size} bytes encoded; the limit is {limit}")
+      }
+      StoreError::ValueTooLarge { size, limit } => write!(
+        f,
+        "the value takes {size} bytes encoded; the limit is {limit} (raise it with the maxValueSize option)"
+      ),
+      StoreError::NotANumber => write!(
+        f,
+        "the stored value is not a number, or the result would not be a finite number; it was left as it was"
+      ),
+      StoreError::Protocol(msg) => write!(f, "malformed request: {msg}"),
+    }
+  }
+}
+
+impl std::error::Error for StoreError {}

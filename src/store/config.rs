@@ -1,0 +1,28 @@
+//! What a store is allowed to hold and for how long.
+
+use std::time::Duration;
+
+/// Largest encoded key the store accepts, in bytes.
+pub const MAX_KEY_BYTES: usize = 64 * 1024;
+/// Default for [`StoreConfig::max_value_bytes`]: 16 MiB of encoded value.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+  /// Evict the least recently used entries beyond this many (`{cache: {type: 'LRU', max}}`).
+  pub max_entries: Option<usize>,
+  /// Remove entries not read or written for this long (`{cache: {type: 'expire', expire}}`).
+  pub idle_expiry: Option<Duration>,
+  /// Reject values whose encoding is longer than this.
+  pub max_value_bytes: usize,
+}
+
+impl Default for StoreConfig {
+  fn default() -> Self {
+    StoreConfig {
+      max_entries: None,
+      idle_expiry: None,
+      max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+    }
+  }
+}

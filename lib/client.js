@@ -1,0 +1,169 @@
+'use strict'
+
+// The request pipeline every controller uses, whatever carries its
+// requests. It numbers requests, sends all requests made in one event-loop
+// turn as one batch, matches replies to callers, and fails requests that
+// get no reply in time. Nothing here keeps a process alive: the only timer
+// is unref'd.
+//
+// A transport has: attach(client), send(batchText) -> boolean, hello().
+// It calls back client.ready(limits), client.receive(replyText) and
+// client.down(code, message).
+
+const { SharedMemoryError } = require('./errors')
+
+const CONNECTING = 'connecting'
+const READY = 'ready'
+const UNREACHABLE = 'unreachable'
+
+class Client {
+  #transport
+  #timeout
+  #state
+  #connectDeadline
+  #pending = new Map() // id -> {resolve, reject, map, deadline}; insertion order is deadline order
+  #queue = [] // [id, encoded request] waiting for the next flush
+  #nextId = 1
+  #flushScheduled = false
+  #timer = null
+  #timerAt = Infinity
+  maxValueSize = undefined
+
+  constructor(transport, { timeout, connectTimeout, ready = null }) {
+    this.#transport = transport
+    this.#timeout = timeout
+    this.#state = CONNECTING
+    this.#connectDeadline = performance.now() + connectTimeout
+    transport.attach(this)
+    if (ready) this.ready(ready)
+    else this.#arm(this.#connectDeadline)
+  }
+
+  get state() {
+    return this.#state
+  }
+
+  /**
+   * Queues one request; `key` and `arg` are JSON text (see src/protocol.rs).
+   * Resolves with the reply's value passed through `map`.
+   */
+  request(op, key, arg, map) {
+    if (this.#state === UNREACHABLE) {
+      this.#transport.hello()
+      return Promise.reject(noHost())
+    }
+    const id = this.#nextId++
+    const promise = new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, map, deadline: performance.now() + this.#timeout })
+    })
+    this.#queue.push([id, `[${id},"${op}",${key},${arg}]`])
+    if (this.#pending.size === 1) this.#arm(performance.now() + this.#timeout)
+    if (this.#state === READY) this.#scheduleFlush()
+    return promise
+  }
+
+  /** The host serves the store; `limits` carries its maxValueSize. */
+  ready(limits) {
+    this.maxValueSize = limits.maxValueSize
+    if (this.#state === READY) return
+    this.#state = READY
+    if (this.#queue.length > 0) this.#scheduleFlush()
+  }
+
+  /** A reply batch arrived. */
+  receive(text) {
+    let replies
+    try {
+      replies = JSON.parse(text)
+    } catch {
+      return // not from us; our requests will time out rather than be guessed at
+    }
+    if (!Array.isArray(replies)) return
+    for (const reply of replies) {
+      const entry = Array.isArray(reply) && this.#pending.get(reply[0])
+      if (!entry) continue // answered already, timed out, or not ours
+      this.#pending.delete(reply[0])
+      if (reply[1] === 0) entry.resolve(entry.map ? entry.map(undefined) : undefined)
+      else if (reply[1] === 1) entry.resolve(entry.map ? entry.map(reply[2]) : reply[2])
+      else entry.reject(new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
+    }
+  }
+
+  /** The host is gone: everything pending fails now, later calls fail at once. */
+  down(code, message) {
+    this.#state = UNREACHABLE
+    this.#queue.length = 0
+    this.#failAll(() => new SharedMemoryError(code, `sharedmemory: ${message}`))
+  }
+
+  #scheduleFlush() {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    // nextTick runs after the current operation and its promise reactions,
+    // so every request made in this turn lands in one batch.
+    process.nextTick(() => this.#flush())
+  }
+
+  #flush() {
+    this.#flushScheduled = false
+    if (this.#queue.length === 0 || this.#state !== READY) return
+    // A request that failed while it waited here (its deadline passed
+    // before the host was found) must not be applied afterwards.
+    const requests = []
+    for (const [id, text] of this.#queue) if (this.#pending.has(id)) requests.push(text)
+    this.#queue.length = 0
+    if (requests.length === 0) return
+    const batch = `[${requests.join(',')}]`
+    if (!this.#transport.send(batch)) {
+      this.down('ERR_HOST_EXITED', 'the channel to the process serving the store is closed')
+    }
+  }
+
+  #failAll(makeError) {
+    const entries = [...this.#pending.values()]
+    this.#pending.clear()
+    for (const entry of entries) entry.reject(makeError())
+  }
+
+  /** One unref'd timer, set for the earliest deadline that matters. */
+  #arm(at) {
+    if (at >= this.#timerAt) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - performance.now()) + 1)
+    this.#timer.unref()
+  }
+
+  #onTimer() {
+    this.#timer = null
+    this.#timerAt = Infinity
+    const now = performance.now()
+    if (this.#state === CONNECTING && now >= this.#connectDeadline) {
+      this.#state = UNREACHABLE
+      this.#queue.length = 0
+      this.#failAll(noHost)
+    }
+    for (const [id, entry] of this.#pending) {
+      if (entry.deadline > now) break
+      this.#pending.delete(id)
+      entry.reject(
+        this.#state === READY
+          ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: no reply within ${this.#timeout} ms (the timeout option)`)
+          : noHost(),
+      )
+    }
+    const next = this.#pending.values().next()
+    if (!next.done) this.#arm(next.value.deadline)
+    if (this.#state === CONNECTING) this.#arm(this.#connectDeadline)
+  }
+}
+
+function noHost() {
+  return new SharedMemoryError(
+    'ERR_NO_HOST',
+    'sharedmemory: no process is serving the store. Call init() in the cluster master too ' +
+      '(before or after forking), or, with {manager: id}, in that worker, within connectTimeout.',
+  )
+}
+
+module.exports = { Client }

@@ -1,0 +1,80 @@
+'use strict'
+
+// init() options: defaults, validation and the normalized form the rest of the code reads.
+
+const { SharedMemoryError } = require('./errors')
+
+const defaults = Object.freeze({
+  lruMax: 10000,
+  expire: 30 * 60 * 1000,
+  timeout: 5000,
+  connectTimeout: 3000,
+  maxValueSize: 16 * 1024 * 1024,
+  callbackStyle: 'value',
+})
+
+const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle']
+
+function fail(message) {
+  return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
+}
+
+function positive(value, name, { integer = false } = {}) {
+  const ok = typeof value === 'number' && value > 0 && Number.isFinite(value) && (!integer || Number.isInteger(value))
+  if (!ok) throw fail(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`)
+  return value
+}
+
+function normalizeCache(cache) {
+  if (cache === undefined || cache === null) return null
+  if (typeof cache !== 'object') throw fail('cache must be an object like {type: "LRU", max: 10000}')
+  const type = String(cache.type).toLowerCase()
+  if (type === 'lru') {
+    return { type: 'LRU', max: cache.max === undefined ? defaults.lruMax : positive(cache.max, 'cache.max', { integer: true }) }
+  }
+  if (type === 'expire') {
+    // 0.0.7 documented `expire` but read `time`: both are accepted.
+    const expire = cache.expire !== undefined ? cache.expire : cache.time
+    return {
+      type: 'expire',
+      expire: expire === undefined ? defaults.expire : positive(expire, 'cache.expire'),
+      max: cache.max === undefined ? null : positive(cache.max, 'cache.max', { integer: true }),
+    }
+  }
+  throw fail(`cache.type must be "LRU" or "expire", got ${JSON.stringify(cache.type)}`)
+}
+
+/** Validates init()'s argument and fills in every default. */
+function normalizeConfig(config) {
+  if (config === undefined || config === null) config = {}
+  if (typeof config !== 'object') throw fail('init() takes an options object')
+  const unknown = Object.keys(config).filter((key) => !knownKeys.includes(key))
+  if (unknown.length > 0) {
+    process.emitWarning(`sharedmemory: init() ignores unknown option(s) ${unknown.join(', ')}`, 'SharedMemoryWarning')
+  }
+  const callbackStyle = config.callbackStyle === undefined ? defaults.callbackStyle : config.callbackStyle
+  if (callbackStyle !== 'value' && callbackStyle !== 'error-first') {
+    throw fail('callbackStyle must be "value" or "error-first"')
+  }
+  return {
+    cache: normalizeCache(config.cache),
+    manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),
+    timeout: config.timeout === undefined ? defaults.timeout : positive(config.timeout, 'timeout'),
+    connectTimeout: config.connectTimeout === undefined ? defaults.connectTimeout : positive(config.connectTimeout, 'connectTimeout'),
+    maxValueSize:
+      config.maxValueSize === undefined ? defaults.maxValueSize : positive(config.maxValueSize, 'maxValueSize', { integer: true }),
+    callbackStyle,
+  }
+}
+
+/** What the Rust store is built with. */
+function storeOptions(config) {
+  const { cache } = config
+  return {
+    maxEntries: cache && cache.max !== null ? cache.max : undefined,
+    idleExpiryMs: cache && cache.type === 'expire' ? cache.expire : undefined,
+    maxValueBytes: Math.min(config.maxValueSize, 0xffffffff),
+  }
+}
+
+module.exports = { defaults, normalizeConfig, storeOptions }

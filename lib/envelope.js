@@ -1,0 +1,60 @@
+'use strict'
+
+// The envelope around every cluster IPC message of ours. The app's own
+// messages never carry the tag property, so they and ours cannot be
+// mistaken for each other; anything malformed is dropped by `open`.
+//
+// Kinds, and who sends them:
+//   hello    worker → master   "I called init(); tell me when the store is served"
+//   welcome  master → worker   the store is served; carries the host's limits
+//   down     master → worker   the host went away; pending requests fail
+//   req      worker → master   a request batch `b`   (master → manager: plus origin `o`)
+//   res      master → worker   a reply batch `r`     (manager → master: plus origin `o`)
+//   hosting  manager → master  the manager worker has created its store (relay mode)
+
+const TAG = '__sharedmemory__'
+const VERSION = 1
+
+function seal(kind, fields) {
+  return { [TAG]: VERSION, k: kind, ...fields }
+}
+
+/** Answers the message if it is a well-formed envelope of ours, else null. */
+function open(message) {
+  if (message === null || typeof message !== 'object' || message[TAG] !== VERSION) return null
+  switch (message.k) {
+    case 'hello':
+    case 'hosting':
+      return message
+    case 'welcome':
+      return Number.isInteger(message.maxValueSize) ? message : null
+    case 'down':
+      return typeof message.code === 'string' && typeof message.message === 'string' ? message : null
+    case 'req':
+      return typeof message.b === 'string' && (message.o === undefined || Number.isInteger(message.o)) ? message : null
+    case 'res':
+      return typeof message.r === 'string' && (message.o === undefined || Number.isInteger(message.o)) ? message : null
+    default:
+      return null
+  }
+}
+
+/**
+ * Sends over an IPC channel (a worker's `process`, or a `cluster.Worker` in
+ * the master) without ever throwing or emitting 'error': a closed channel
+ * only makes it answer false.
+ */
+function post(channel, message) {
+  const connected = typeof channel.isConnected === 'function' ? channel.isConnected() : channel.connected
+  if (!connected) return false
+  try {
+    channel.send(message, ignoreSendError)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function ignoreSendError() {}
+
+module.exports = { seal, open, post }

@@ -1,0 +1,37 @@
+'use strict'
+
+/**
+ * Every error code this package produces, with what it means. The README's
+ * "Errors" table is the long form of these lines.
+ */
+const codes = Object.freeze({
+  ERR_INVALID_KEY: 'a key must be a string or a number',
+  ERR_KEY_TOO_LARGE: 'the encoded key is longer than 64 KiB',
+  ERR_INVALID_VALUE: 'the value cannot be encoded as JSON',
+  ERR_VALUE_TOO_LARGE: 'the encoded value is longer than maxValueSize',
+  ERR_NOT_A_NUMBER: 'plusOne met a value that is not a number',
+  ERR_TIMEOUT: 'no reply within the timeout',
+  ERR_NO_HOST: 'no process is serving the store',
+  ERR_HOST_EXITED: 'the process serving the store went away',
+  ERR_INVALID_CONFIG: 'init() was given a config it cannot use',
+  ERR_PROTOCOL: 'a malformed request or reply',
+})
+
+/** The error every failed call rejects with; `code` is one of `codes`. */
+class SharedMemoryError extends Error {
+  constructor(code, message, options) {
+    super(message, options)
+    this.name = 'SharedMemoryError'
+    this.code = code
+  }
+}
+
+/** Bad key types are a TypeError, like Node's own ERR_INVALID_ARG_TYPE. */
+function invalidKey(key) {
+  const shown = typeof key === 'symbol' ? key.toString() : typeof key
+  const err = new TypeError(`sharedmemory: a key must be a string or a number, got ${shown}`)
+  err.code = 'ERR_INVALID_KEY'
+  return err
+}
+
+module.exports = { SharedMemoryError, codes, invalidKey }

@@ -1,0 +1,61 @@
+'use strict'
+
+// A worker's transport: batches travel to the master over Node's cluster
+// IPC channel (`process.send`), inside our envelope.
+
+const { seal, open, post } = require('../envelope')
+
+const HELLO_RETRY_MS = [25, 50, 100, 200, 400, 800]
+const HELLO_MIN_GAP_MS = 1000
+
+class IpcTransport {
+  #client = null
+  #helloTimer = null
+  #helloAttempt = 0
+  #lastHello = -Infinity
+
+  attach(client) {
+    this.#client = client
+    process.on('message', (message) => this.#onMessage(message))
+    process.on('disconnect', () =>
+      client.down('ERR_HOST_EXITED', 'the master closed the IPC channel (it exited or called disconnect())'),
+    )
+    this.#greet()
+  }
+
+  send(batch) {
+    return post(process, seal('req', { b: batch }))
+  }
+
+  /** Asks the master (again) whether it serves the store; at most once a second. */
+  hello() {
+    const now = performance.now()
+    if (now - this.#lastHello < HELLO_MIN_GAP_MS) return
+    this.#lastHello = now
+    post(process, seal('hello', {}))
+  }
+
+  // While connecting, greet a few times with growing gaps: a master that
+  // calls init() after forking misses the first hello.
+  #greet() {
+    this.#helloTimer = null
+    if (this.#client.state !== 'connecting') return
+    post(process, seal('hello', {}))
+    this.#lastHello = performance.now()
+    const delay = HELLO_RETRY_MS[Math.min(this.#helloAttempt++, HELLO_RETRY_MS.length - 1)]
+    this.#helloTimer = setTimeout(() => this.#greet(), delay)
+    this.#helloTimer.unref()
+  }
+
+  #onMessage(raw) {
+    const message = open(raw)
+    if (!message) return
+    if (message.k === 'res') this.#client.receive(message.r)
+    else if (message.k === 'welcome') {
+      if (this.#helloTimer) clearTimeout(this.#helloTimer)
+      this.#client.ready({ maxValueSize: message.maxValueSize })
+    } else if (message.k === 'down') this.#client.down(message.code, message.message)
+  }
+}
+
+module.exports = { IpcTransport }

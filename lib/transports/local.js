@@ -1,0 +1,26 @@
+'use strict'
+
+// The transport of the process that hosts the store: a batch goes straight
+// into the Rust store, in this thread, with no IPC.
+
+class LocalTransport {
+  #store
+  #client = null
+
+  constructor(store) {
+    this.#store = store
+  }
+
+  attach(client) {
+    this.#client = client
+  }
+
+  send(batch) {
+    this.#client.receive(this.#store.applyBatch(batch))
+    return true
+  }
+
+  hello() {}
+}
+
+module.exports = { LocalTransport }

@@ -1,0 +1,24 @@
+'use strict'
+
+const test = require('ava')
+
+const { runFixture } = require('./helpers')
+
+const absent = { undefined: true }
+
+test('LRU evicts the least recently used key beyond max', async (t) => {
+  const { result } = await runFixture('cache.js', ['lru'])
+  t.deepEqual(result, { a: { value: 'a' }, b: absent, c: { value: 'c' }, d: { value: 'd' } })
+})
+
+test('LRU keeps 10000 entries by default', async (t) => {
+  const { result } = await runFixture('cache.js', ['lru-default'])
+  t.deepEqual(result, { first: absent, fifth: absent, sixth: { value: 5 }, last: { value: 10004 } })
+})
+
+for (const scenario of ['expire', 'expire-time']) {
+  test(`sliding expiry (${scenario === 'expire' ? 'expire' : 'time'} option): reads keep a key, idle keys go`, async (t) => {
+    const { result } = await runFixture('cache.js', [scenario])
+    t.deepEqual(result, { allReadsHit: true, reads: true, idle: absent, readGoesOnceIdle: true })
+  })
+}

@@ -1,15 +1,15 @@
 'use strict'
 
-// Runs a cluster program from __test__/fixtures and answers what it printed
-// after "RESULT ". The program ends itself; if it does not within the
-// deadline it is killed (by its PID) and the test fails.
+// Runs a program (a cluster fixture from __test__/fixtures, or an example)
+// and answers what it printed. Programs end by themselves; one that does not
+// within the deadline is killed by its PID and the test fails.
 
 const { spawn } = require('node:child_process')
 const path = require('node:path')
 
-function runFixture(name, args = [], { deadlineMs = 120000, env = {} } = {}) {
+function run(file, args = [], { deadlineMs = 120000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', name), ...args], {
+    const child = spawn(process.execPath, [file, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -19,18 +19,23 @@ function runFixture(name, args = [], { deadlineMs = 120000, env = {} } = {}) {
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${name} ${args.join(' ')} did not finish in ${deadlineMs} ms\n${stdout}\n${stderr}`))
+      reject(new Error(`${path.basename(file)} ${args.join(' ')} did not finish in ${deadlineMs} ms\n${stdout}\n${stderr}`))
     }, deadlineMs)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '))
-      if (!line) {
-        reject(new Error(`${name} ${args.join(' ')} exited (${code ?? signal}) without a result\n${stdout}\n${stderr}`))
-        return
-      }
-      resolve({ result: JSON.parse(line.slice('RESULT '.length)), stdout, stderr, code })
+      resolve({ stdout, stderr, code, signal })
     })
   })
 }
 
-module.exports = { runFixture }
+/** Runs a fixture and answers the JSON it printed after "RESULT ". */
+async function runFixture(name, args = [], options) {
+  const output = await run(path.join(__dirname, 'fixtures', name), args, options)
+  const line = output.stdout.split('\n').find((l) => l.startsWith('RESULT '))
+  if (!line) {
+    throw new Error(`${name} ${args.join(' ')} exited (${output.code ?? output.signal}) without a result\n${output.stdout}\n${output.stderr}`)
+  }
+  return { result: JSON.parse(line.slice('RESULT '.length)), ...output }
+}
+
+module.exports = { run, runFixture }

@@ -1,0 +1,13 @@
+'use strict'
+
+const path = require('node:path')
+
+const test = require('ava')
+
+const { run } = require('./helpers')
+
+test('index.d.ts describes the API: correct usage compiles, mistakes do not', async (t) => {
+  const tsc = require.resolve('typescript/bin/tsc')
+  const { code, stdout, stderr } = await run(tsc, ['-p', path.join(__dirname, 'types', 'tsconfig.json')])
+  t.is(code, 0, stdout + stderr)
+})

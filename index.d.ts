@@ -1,0 +1,122 @@
+// Type definitions for sharedmemory. The native binding's own types are
+// generated into binding.d.ts by the napi CLI; this file describes the
+// public JavaScript API built on it (index.js, lib/).
+
+import { EventEmitter } from 'node:events'
+
+/** Keys are strings; numbers are turned into strings (5 and '5' are one key). */
+export type Key = string | number
+
+export type CallbackStyle = 'value' | 'error-first'
+
+/** Bounds on what the store keeps. Only the process hosting the store reads it. */
+export type CacheConfig =
+  | {
+      /** Evict the least recently used entries beyond `max`. */
+      type: 'LRU' | 'lru'
+      /** Most entries kept. Default 10000. */
+      max?: number
+    }
+  | {
+      /** Remove entries not read or written for `expire` milliseconds (sliding expiry). */
+      type: 'expire'
+      /** Idle time in ms before an entry goes. Default 1800000 (30 minutes). */
+      expire?: number
+      /** Alias of `expire`, the key sharedmemory 0.0.7 actually read. */
+      time?: number
+      /** Most entries kept, evicting the least recently used. Default: no bound. */
+      max?: number
+    }
+
+export interface Config<S extends CallbackStyle = CallbackStyle> {
+  /** LRU or sliding-expiry bounds. Default: unbounded, as in 0.0.7. */
+  cache?: CacheConfig
+  /** Relay mode: the worker with this `cluster.worker.id` hosts the store and the master forwards to it. */
+  manager?: number
+  /** Milliseconds a request may wait for its reply before failing with ERR_TIMEOUT. Default 5000. */
+  timeout?: number
+  /** Milliseconds a worker waits for the store to be served before failing with ERR_NO_HOST. Default 3000. */
+  connectTimeout?: number
+  /** Largest encoded (JSON) value in bytes; larger ones fail with ERR_VALUE_TOO_LARGE. Default 16 MiB. */
+  maxValueSize?: number
+  /**
+   * 'value' (default): callbacks get the result only, as in 0.0.7, and failures are emitted as
+   * 'error' on the controller. 'error-first': callbacks are called as `cb(err, result)`.
+   */
+  callbackStyle?: S
+}
+
+export type ErrorCode =
+  | 'ERR_INVALID_KEY'
+  | 'ERR_KEY_TOO_LARGE'
+  | 'ERR_INVALID_VALUE'
+  | 'ERR_VALUE_TOO_LARGE'
+  | 'ERR_NOT_A_NUMBER'
+  | 'ERR_TIMEOUT'
+  | 'ERR_NO_HOST'
+  | 'ERR_HOST_EXITED'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_PROTOCOL'
+
+/** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
+export declare class SharedMemoryError extends Error {
+  readonly name: 'SharedMemoryError'
+  readonly code: ErrorCode
+}
+
+/** A bad key type: a TypeError with code 'ERR_INVALID_KEY'. */
+export interface InvalidKeyError extends TypeError {
+  readonly code: 'ERR_INVALID_KEY'
+}
+
+export type CallError = SharedMemoryError | InvalidKeyError
+
+export type Callback<S extends CallbackStyle, T> = S extends 'error-first'
+  ? (err: CallError | null, result?: T) => void
+  : (result: T) => void
+
+/**
+ * What init() returns, in the master and in every worker. Every method returns a Promise and also
+ * takes an optional callback as its last argument; callbacks are always called asynchronously.
+ */
+export interface Controller<S extends CallbackStyle = 'value'> extends EventEmitter {
+  /** 'master', 'worker', or 'manager' (the worker hosting the store in relay mode). */
+  readonly role: 'master' | 'worker' | 'manager'
+
+  /** Stores `value` (anything JSON can carry) under `key`; `undefined` removes the key. Answers 'OK'. */
+  set(key: Key, value: unknown, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** Stores every own property of `entries` in one step. Answers 'OK'. */
+  set(entries: Record<string, unknown>, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** The value under `key`, or undefined when there is none. */
+  get<T = any>(key: Key, callback?: Callback<S, T | undefined>): Promise<T | undefined>
+  /** Removes `key`. Answers 'OK' whether or not it was there. */
+  remove(key: Key, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** Atomically adds 1 to the number under `key` (a missing key counts as 0); answers the new number. */
+  plusOne(key: Key, callback?: Callback<S, number>): Promise<number>
+
+  /** Failures of calls made with a value-style callback, which has no error argument. */
+  on(event: 'error', listener: (err: CallError) => void): this
+  once(event: 'error', listener: (err: CallError) => void): this
+  off(event: 'error', listener: (err: CallError) => void): this
+}
+
+/**
+ * Sets up this process's part of the shared store and answers its controller: in the master it
+ * creates the store (or, with `manager`, relays to that worker); in a worker it connects to it.
+ * Calling init() again answers the same controller; with a different config it throws
+ * ERR_INVALID_CONFIG.
+ */
+export declare function init<S extends CallbackStyle = 'value'>(config?: Config<S>): Controller<S>
+
+/** Every error code with a one-line meaning. */
+export declare const codes: Readonly<Record<ErrorCode, string>>
+
+/** The defaults init() fills in. */
+export declare const defaults: Readonly<{
+  lruMax: number
+  expire: number
+  timeout: number
+  connectTimeout: number
+  maxValueSize: number
+  callbackStyle: 'value'
+}>

@@ -9,11 +9,29 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A connection to a store served on a local socket. */
+export declare class NativeClient {
+  /**
+   * Connects to the socket `name` with `token`. `onReplies` is called with
+   * each reply batch of `send`, and with `null` once the connection closes.
+   */
+  constructor(name: string, token: string, sendTimeoutMs: number, onReplies: (arg: string | undefined | null) => void)
+  /** Sends a batch; answers false when the connection is broken. */
+  send(batch: string): boolean
+  /**
+   * Sends a batch and blocks until its reply batch arrives. On timeout or a
+   * closed connection every request of the batch is answered with an error.
+   */
+  request(batch: string, timeoutMs: number): string
+}
+
 /** A store living in this process. */
 export declare class NativeStore {
   constructor(options?: StoreOptions | undefined | null)
   /** Applies a request batch and answers the reply batch (see `protocol`). */
   applyBatch(batch: string): string
+  /** Serves this store on the local socket `name` to clients presenting `token`. */
+  serveSocket(name: string, token: string): void
   stats(): StoreStats
 }
 

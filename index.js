@@ -47,22 +47,24 @@ function create(config) {
   const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout }
   const style = { callbackStyle: config.callbackStyle }
   const limits = { maxValueSize: config.maxValueSize }
+  const socket = config.transport === 'socket'
 
   if (cluster.isPrimary && config.manager === null) {
     const store = new NativeStore(storeOptions(config))
-    new MasterHost({ store, managerId: null, ...limits })
+    new MasterHost({ store, managerId: null, socket, ...limits })
     return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'master', ...style })
   }
   if (cluster.isPrimary) {
-    const host = new MasterHost({ store: null, managerId: config.manager, ...limits })
+    const host = new MasterHost({ store: null, managerId: config.manager, socket, timeout: config.timeout, ...limits })
     return new Controller(new Client(host.relayTransport(), timing), { role: 'master', ...style })
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
     const store = new NativeStore(storeOptions(config))
-    new ManagerHost({ store, ...limits })
+    new ManagerHost({ store, socket, ...limits })
     return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'manager', ...style })
   }
-  return new Controller(new Client(new IpcTransport(), timing), { role: 'worker', ...style })
+  const transport = new IpcTransport({ socket, timeout: config.timeout })
+  return new Controller(new Client(transport, timing), { role: 'worker', ...style })
 }
 
 module.exports = { init, SharedMemoryError, codes, defaults }

@@ -6,9 +6,14 @@ const { runFixture } = require('./helpers')
 
 const absent = { undefined: true }
 
-for (const mode of ['master', 'relay']) {
-  test(`${mode} mode: every method works from workers and from the master`, async (t) => {
-    const { result } = await runFixture('api.js', [mode])
+for (const [mode, transport] of [
+  ['master', 'socket'],
+  ['master', 'ipc'],
+  ['relay', 'socket'],
+  ['relay', 'ipc'],
+]) {
+  test(`${mode} mode over ${transport}: every method works from workers and from the master`, async (t) => {
+    const { result } = await runFixture('api.js', [mode], { env: { SM_TRANSPORT: transport } })
     t.deepEqual(result.written, {
       set: { value: 'OK' },
       setCallback: 'OK',
@@ -21,6 +26,7 @@ for (const mode of ['master', 'relay']) {
       protoKey: { value: 'OK' },
       falsy: { value: 'OK' },
       role: 'worker',
+      transport,
     })
     t.deepEqual(result.read, {
       a: { value: [0, 1, 2, 3] },
@@ -44,9 +50,12 @@ for (const mode of ['master', 'relay']) {
       setUndefined: { value: 'OK' },
       afterSetUndefined: absent,
       role: 'worker',
+      transport,
     })
     t.deepEqual(result.master, {
       role: 'master',
+      // the master hosts the store itself, or reaches the manager worker like any worker
+      transport: mode === 'master' ? 'local' : transport,
       n: { value: 2 },
       plusOne: { value: 3 },
       m2: { value: 'two' },

@@ -6,6 +6,8 @@ const { runFixture } = require('./helpers')
 
 const absent = { undefined: true }
 
+// The store's policies do not depend on the transport; these run over the default one.
+
 test('LRU evicts the least recently used key beyond max', async (t) => {
   const { result } = await runFixture('cache.js', ['lru'])
   t.deepEqual(result, { a: { value: 'a' }, b: absent, c: { value: 'c' }, d: { value: 'd' } })

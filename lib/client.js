@@ -6,9 +6,10 @@
 // get no reply in time. Nothing here keeps a process alive: the only timer
 // is unref'd.
 //
-// A transport has: attach(client), send(batchText) -> boolean, hello().
-// It calls back client.ready(limits), client.receive(replyText) and
-// client.down(code, message).
+// A transport has: name, attach(client), send(batchText) -> boolean,
+// hello(), and, where it can block for a reply, sendSync(batchText, timeout)
+// -> replyText. It calls back client.ready(limits), client.receive(replyText)
+// and client.down(code, message).
 
 const { SharedMemoryError } = require('./errors')
 
@@ -27,6 +28,7 @@ class Client {
   #flushScheduled = false
   #timer = null
   #timerAt = Infinity
+  #readyWaiters = []
   maxValueSize = undefined
 
   constructor(transport, { timeout, connectTimeout, ready = null }) {
@@ -41,6 +43,23 @@ class Client {
 
   get state() {
     return this.#state
+  }
+
+  get transportName() {
+    return this.#transport.name
+  }
+
+  /** Switches to another transport; only before the first request is sent. */
+  useTransport(transport) {
+    this.#transport = transport
+    transport.attach(this)
+  }
+
+  /** Resolves once requests can be served (and sync calls made); rejects if the host is not found. */
+  whenReady() {
+    if (this.#state === READY) return Promise.resolve()
+    if (this.#state === UNREACHABLE) return Promise.reject(noHost())
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
   }
 
   /**
@@ -62,12 +81,41 @@ class Client {
     return promise
   }
 
+  /**
+   * Like `request`, but answers the value itself, blocking until the reply
+   * comes; failures are thrown. Requests queued before it are sent first,
+   * so order holds across sync and async calls.
+   */
+  requestSync(op, key, arg, map) {
+    if (this.#state !== READY) {
+      throw new SharedMemoryError(
+        'ERR_NOT_READY',
+        this.#state === UNREACHABLE
+          ? 'sharedmemory: no process is serving the store'
+          : 'sharedmemory: not connected to the store yet; await controller.ready() before sync calls',
+      )
+    }
+    if (!this.#transport.sendSync) {
+      throw new SharedMemoryError(
+        'ERR_SYNC_UNAVAILABLE',
+        `sharedmemory: sync calls need the socket transport; this process uses ${this.#transport.name}`,
+      )
+    }
+    this.#flush()
+    const id = this.#nextId++
+    const [reply] = JSON.parse(this.#transport.sendSync(`[[${id},"${op}",${key},${arg}]]`, this.#timeout))
+    if (reply[1] === 2) throw new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`)
+    const value = reply[1] === 1 ? reply[2] : undefined
+    return map ? map(value) : value
+  }
+
   /** The host serves the store; `limits` carries its maxValueSize. */
   ready(limits) {
     this.maxValueSize = limits.maxValueSize
     if (this.#state === READY) return
     this.#state = READY
     if (this.#queue.length > 0) this.#scheduleFlush()
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
   }
 
   /** A reply batch arrived. */
@@ -120,7 +168,7 @@ class Client {
   }
 
   #failAll(makeError) {
-    const entries = [...this.#pending.values()]
+    const entries = [...this.#pending.values(), ...this.#readyWaiters.splice(0)]
     this.#pending.clear()
     for (const entry of entries) entry.reject(makeError())
   }

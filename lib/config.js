@@ -11,9 +11,10 @@ const defaults = Object.freeze({
   connectTimeout: 3000,
   maxValueSize: 16 * 1024 * 1024,
   callbackStyle: 'value',
+  transport: 'socket',
 })
 
-const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle']
+const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport']
 
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
@@ -56,7 +57,10 @@ function normalizeConfig(config) {
   if (callbackStyle !== 'value' && callbackStyle !== 'error-first') {
     throw fail('callbackStyle must be "value" or "error-first"')
   }
+  const transport = config.transport === undefined ? defaults.transport : config.transport
+  if (transport !== 'socket' && transport !== 'ipc') throw fail('transport must be "socket" or "ipc"')
   return {
+    transport,
     cache: normalizeCache(config.cache),
     manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),
     timeout: config.timeout === undefined ? defaults.timeout : positive(config.timeout, 'timeout'),

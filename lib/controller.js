@@ -1,9 +1,9 @@
 'use strict'
 
 // The public API: what init() returns, in every process. Each method
-// checks and encodes its arguments, hands one request to the client, and
-// reports the outcome through the returned Promise and, when given, a
-// callback.
+// checks and encodes its arguments into one request (op, key, arg, and how
+// to shape the answer), then hands it to the client: asynchronously, with a
+// Promise and an optional callback, or synchronously for the *Sync forms.
 
 const { EventEmitter } = require('node:events')
 
@@ -25,52 +25,86 @@ class Controller extends EventEmitter {
     this.role = role
   }
 
+  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
+  get transport() {
+    return this.#client.transportName
+  }
+
+  /** Resolves once the store is reachable and sync calls can be made. */
+  ready() {
+    const promise = this.#client.whenReady()
+    promise.catch(noop)
+    return promise
+  }
+
   /**
    * set(key, value[, cb]) stores a value; set(object[, cb]) stores every
    * own property. A value of undefined removes the key. Answers 'OK'.
    */
   set(key, value, callback) {
-    if (key !== null && typeof key === 'object' && !Array.isArray(key)) {
-      return this.#call(value, () => this.#setMany(key))
-    }
-    return this.#call(callback, () => {
-      if (value === undefined) return this.#request('del', key, '0', ok)
-      return this.#request('set', key, encodeValue(value, this.#client.maxValueSize), ok)
-    })
+    if (isEntries(key)) return this.#call(value, () => this.#setMany(key))
+    return this.#call(callback, () => this.#client.request(...this.#setRequest(key, value)))
+  }
+
+  setSync(key, value) {
+    if (isEntries(key)) return this.#setManySync(key)
+    return this.#client.requestSync(...this.#setRequest(key, value))
   }
 
   /** Answers the value, or undefined when the key is missing. */
   get(key, callback) {
-    return this.#call(callback, () => this.#request('get', key, '0'))
+    return this.#call(callback, () => this.#client.request(...getRequest(key)))
+  }
+
+  getSync(key) {
+    return this.#client.requestSync(...getRequest(key))
   }
 
   /** Removes the key (no trace is left). Answers 'OK'. */
   remove(key, callback) {
-    return this.#call(callback, () => this.#request('del', key, '0', ok))
+    return this.#call(callback, () => this.#client.request(...removeRequest(key)))
+  }
+
+  removeSync(key) {
+    return this.#client.requestSync(...removeRequest(key))
   }
 
   /** Atomically adds 1 to the number under key (missing counts as 0). Answers the new number. */
   plusOne(key, callback) {
-    return this.#call(callback, () => this.#request('incr', key, '1'))
+    return this.#call(callback, () => this.#client.request(...plusOneRequest(key)))
   }
 
-  #request(op, key, arg, map) {
-    return this.#client.request(op, encodeKey(key), arg, map)
+  plusOneSync(key) {
+    return this.#client.requestSync(...plusOneRequest(key))
+  }
+
+  #setRequest(key, value) {
+    if (value === undefined) return removeRequest(key)
+    return ['set', encodeKey(key), encodeValue(value, this.#client.maxValueSize), ok]
+  }
+
+  // set(object): one 'mset' request for the values, a 'del' for each
+  // undefined. Queued together, they travel and are applied as one batch.
+  #manyRequests(object) {
+    const pairs = []
+    const requests = []
+    for (const key of Object.keys(object)) {
+      const value = object[key]
+      if (value === undefined) requests.push(removeRequest(key))
+      else pairs.push(`[${encodeKey(key)},${encodeValue(value, this.#client.maxValueSize)}]`)
+    }
+    if (pairs.length > 0) requests.unshift(['mset', 'null', `[${pairs.join(',')}]`, ok])
+    return requests
   }
 
   #setMany(object) {
-    const pairs = []
-    const removals = []
-    for (const key of Object.keys(object)) {
-      const value = object[key]
-      if (value === undefined) removals.push(key)
-      else pairs.push(`[${encodeKey(key)},${encodeValue(value, this.#client.maxValueSize)}]`)
-    }
-    // Everything is queued in this turn, so it travels, and is applied, as one batch.
-    const done = []
-    if (pairs.length > 0) done.push(this.#client.request('mset', 'null', `[${pairs.join(',')}]`))
-    for (const key of removals) done.push(this.#request('del', key, '0'))
-    return Promise.all(done).then(ok)
+    const requests = this.#manyRequests(object)
+    return Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+  }
+
+  #setManySync(object) {
+    for (const request of this.#manyRequests(object)) this.#client.requestSync(...request)
+    return 'OK'
   }
 
   /** Runs `start`, turning a throw into a rejection, and wires up the callback. */
@@ -108,6 +142,22 @@ class Controller extends EventEmitter {
       )
     }
   }
+}
+
+function isEntries(key) {
+  return key !== null && typeof key === 'object' && !Array.isArray(key)
+}
+
+function getRequest(key) {
+  return ['get', encodeKey(key), '0']
+}
+
+function removeRequest(key) {
+  return ['del', encodeKey(key), '0', ok]
+}
+
+function plusOneRequest(key) {
+  return ['incr', encodeKey(key), '1']
 }
 
 module.exports = { Controller }

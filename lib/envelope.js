@@ -7,10 +7,12 @@
 // Kinds, and who sends them:
 //   hello    worker → master   "I called init(); tell me when the store is served"
 //   welcome  master → worker   the store is served; carries the host's limits
+//                              and, when it serves one, its socket {name, token}
 //   down     master → worker   the host went away; pending requests fail
 //   req      worker → master   a request batch `b`   (master → manager: plus origin `o`)
 //   res      master → worker   a reply batch `r`     (manager → master: plus origin `o`)
-//   hosting  manager → master  the manager worker has created its store (relay mode)
+//   hosting  manager → master  the manager worker has created its store (relay
+//                              mode); carries its limits and socket like welcome
 
 const TAG = '__sharedmemory__'
 const VERSION = 1
@@ -24,10 +26,10 @@ function open(message) {
   if (message === null || typeof message !== 'object' || message[TAG] !== VERSION) return null
   switch (message.k) {
     case 'hello':
-    case 'hosting':
       return message
+    case 'hosting':
     case 'welcome':
-      return Number.isInteger(message.maxValueSize) ? message : null
+      return Number.isInteger(message.maxValueSize) && validSocket(message.socket) ? message : null
     case 'down':
       return typeof message.code === 'string' && typeof message.message === 'string' ? message : null
     case 'req':
@@ -37,6 +39,10 @@ function open(message) {
     default:
       return null
   }
+}
+
+function validSocket(socket) {
+  return socket === undefined || (socket !== null && typeof socket.name === 'string' && typeof socket.token === 'string')
 }
 
 /**

@@ -13,6 +13,8 @@ const codes = Object.freeze({
   ERR_TIMEOUT: 'no reply within the timeout',
   ERR_NO_HOST: 'no process is serving the store',
   ERR_HOST_EXITED: 'the process serving the store went away',
+  ERR_NOT_READY: 'a sync call was made before the connection to the store was ready',
+  ERR_SYNC_UNAVAILABLE: 'sync calls need the socket transport',
   ERR_INVALID_CONFIG: 'init() was given a config it cannot use',
   ERR_PROTOCOL: 'a malformed request or reply',
 })

@@ -15,6 +15,7 @@ const cluster = require('node:cluster')
 
 const { failBatch } = require('../binding')
 const { seal, open, post } = require('./envelope')
+const { listen, tryConnect } = require('./transports/socket')
 
 const RETRY_MS = [25, 50, 100, 200, 400, 800, 1000]
 
@@ -25,12 +26,16 @@ class MasterHost {
   #managerGone = false
   #greeted = new Set() // ids of workers that said hello and are alive
   #maxValueSize
+  #socket // {name, token} workers may connect to, or null
   #own = null // the master's own client, in relay mode
+  #ownOptions // {socket, timeout}: how the master's own client connects, in relay mode
 
-  constructor({ store, managerId, maxValueSize }) {
+  constructor({ store, managerId, maxValueSize, socket, timeout }) {
     this.#store = store
     this.#managerId = managerId
     this.#maxValueSize = maxValueSize
+    this.#socket = store && socket ? listen(store) : null
+    this.#ownOptions = { socket, timeout }
     cluster.on('message', (worker, message) => this.#onMessage(worker, message))
     cluster.on('exit', (worker) => this.#onExit(worker))
   }
@@ -39,6 +44,7 @@ class MasterHost {
   relayTransport() {
     const host = this
     return {
+      name: 'ipc',
       attach(client) {
         host.#own = client
       },
@@ -76,19 +82,26 @@ class MasterHost {
   }
 
   #welcome(worker) {
-    post(worker, seal('welcome', { maxValueSize: this.#maxValueSize }))
+    const welcome = { maxValueSize: this.#maxValueSize }
+    if (this.#socket) welcome.socket = this.#socket
+    post(worker, seal('welcome', welcome))
   }
 
   #onManagerReady(manager, message) {
     this.#welcome(manager) // acknowledges 'hosting'
     if (this.#managerReady) return
     this.#managerReady = true
-    if (Number.isInteger(message.maxValueSize)) this.#maxValueSize = message.maxValueSize
+    this.#maxValueSize = message.maxValueSize
+    this.#socket = message.socket || null
     for (const id of this.#greeted) {
       const worker = cluster.workers[id]
       if (worker) this.#welcome(worker)
     }
-    if (this.#own) this.#own.ready({ maxValueSize: this.#maxValueSize })
+    if (this.#own) {
+      const socket = this.#ownOptions.socket && tryConnect(this.#socket, this.#ownOptions)
+      if (socket) this.#own.useTransport(socket)
+      this.#own.ready({ maxValueSize: this.#maxValueSize })
+    }
   }
 
   /** Relay mode: sends a batch to the manager, or answers it with an error at once. */
@@ -134,7 +147,12 @@ class ManagerHost {
   #acknowledged = false
   #attempt = 0
 
-  constructor({ store, maxValueSize }) {
+  constructor({ store, maxValueSize, socket }) {
+    const hosting = { maxValueSize }
+    if (socket) {
+      const served = listen(store)
+      if (served) hosting.socket = served
+    }
     process.on('message', (raw) => {
       const message = open(raw)
       if (!message) return
@@ -144,15 +162,15 @@ class ManagerHost {
         this.#acknowledged = true
       }
     })
-    this.#announce(maxValueSize)
+    this.#announce(hosting)
   }
 
   // Tells the master this worker hosts the store, until the master answers
   // (it may call init() after this worker started).
-  #announce(maxValueSize) {
+  #announce(hosting) {
     if (this.#acknowledged) return
-    post(process, seal('hosting', { maxValueSize }))
-    const timer = setTimeout(() => this.#announce(maxValueSize), RETRY_MS[Math.min(this.#attempt++, RETRY_MS.length - 1)])
+    post(process, seal('hosting', hosting))
+    const timer = setTimeout(() => this.#announce(hosting), RETRY_MS[Math.min(this.#attempt++, RETRY_MS.length - 1)])
     timer.unref()
   }
 }

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
 use crate::protocol;
+use crate::socket::client::{SocketClient, SyncError};
+use crate::socket::server;
 use crate::store::{Store, StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::Sweeper;
 
@@ -86,6 +89,13 @@ impl NativeStore {
     protocol::apply_batch(&self.store, &batch)
   }
 
+  /// Serves this store on the local socket `name` to clients presenting `token`.
+  #[napi]
+  pub fn serve_socket(&self, name: String, token: String) -> Result<()> {
+    server::serve(self.store.clone(), &name, token.as_bytes())
+      .map_err(|err| Error::from_reason(format!("cannot serve the socket {name}: {err}")))
+  }
+
   #[napi]
   pub fn stats(&self) -> StoreStats {
     let s = self.store.stats();
@@ -106,4 +116,61 @@ impl NativeStore {
 #[napi(catch_unwind)]
 pub fn fail_batch(batch: String, code: String, message: String) -> String {
   protocol::fail_batch(&batch, &code, &message)
+}
+
+/// A connection to a store served on a local socket.
+#[napi]
+pub struct NativeClient {
+  client: SocketClient,
+}
+
+#[napi]
+impl NativeClient {
+  /// Connects to the socket `name` with `token`. `onReplies` is called with
+  /// each reply batch of `send`, and with `null` once the connection closes.
+  #[napi(constructor)]
+  pub fn new(
+    name: String,
+    token: String,
+    send_timeout_ms: f64,
+    on_replies: Function<'_, Option<String>, ()>,
+  ) -> Result<Self> {
+    let on_replies = on_replies
+      .build_threadsafe_function()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build()?;
+    let send_timeout = Duration::from_secs_f64(send_timeout_ms.max(1.0) / 1000.0);
+    let client = SocketClient::connect(&name, token.as_bytes(), send_timeout, move |reply| {
+      on_replies.call(reply, ThreadsafeFunctionCallMode::NonBlocking);
+    })
+    .map_err(|err| Error::from_reason(format!("cannot connect to {name}: {err}")))?;
+    Ok(NativeClient { client })
+  }
+
+  /// Sends a batch; answers false when the connection is broken.
+  #[napi]
+  pub fn send(&self, batch: String) -> bool {
+    self.client.send(batch.as_bytes()).is_ok()
+  }
+
+  /// Sends a batch and blocks until its reply batch arrives. On timeout or a
+  /// closed connection every request of the batch is answered with an error.
+  #[napi(catch_unwind)]
+  pub fn request(&self, batch: String, timeout_ms: f64) -> String {
+    let timeout = Duration::from_secs_f64(timeout_ms.max(0.0) / 1000.0);
+    match self.client.request(batch.as_bytes(), timeout) {
+      Ok(reply) => reply,
+      Err(SyncError::Timeout) => protocol::fail_batch(
+        &batch,
+        "ERR_TIMEOUT",
+        &format!("no reply within {timeout_ms} ms (the timeout option)"),
+      ),
+      Err(SyncError::Closed) => protocol::fail_batch(
+        &batch,
+        "ERR_HOST_EXITED",
+        "the socket to the process serving the store is closed",
+      ),
+    }
+  }
 }

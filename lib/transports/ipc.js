@@ -1,18 +1,29 @@
 'use strict'
 
-// A worker's transport: batches travel to the master over Node's cluster
-// IPC channel (`process.send`), inside our envelope.
+// A worker's link to the master over Node's cluster IPC channel
+// (`process.send`), inside our envelope. It finds the host (hello/welcome),
+// and carries batches itself unless the host offers a socket, which it
+// then switches the client to before the first request leaves.
 
 const { seal, open, post } = require('../envelope')
+const { tryConnect } = require('./socket')
 
 const HELLO_RETRY_MS = [25, 50, 100, 200, 400, 800]
 const HELLO_MIN_GAP_MS = 1000
 
 class IpcTransport {
+  name = 'ipc'
   #client = null
+  #useSocket
+  #timeout
   #helloTimer = null
   #helloAttempt = 0
   #lastHello = -Infinity
+
+  constructor({ socket, timeout }) {
+    this.#useSocket = socket
+    this.#timeout = timeout
+  }
 
   attach(client) {
     this.#client = client
@@ -53,6 +64,10 @@ class IpcTransport {
     if (message.k === 'res') this.#client.receive(message.r)
     else if (message.k === 'welcome') {
       if (this.#helloTimer) clearTimeout(this.#helloTimer)
+      if (this.#client.state !== 'ready' && this.#useSocket) {
+        const socket = tryConnect(message.socket, { timeout: this.#timeout })
+        if (socket) this.#client.useTransport(socket)
+      }
       this.#client.ready({ maxValueSize: message.maxValueSize })
     } else if (message.k === 'down') this.#client.down(message.code, message.message)
   }

@@ -4,6 +4,7 @@
 // into the Rust store, in this thread, with no IPC.
 
 class LocalTransport {
+  name = 'local'
   #store
   #client = null
 
@@ -18,6 +19,10 @@ class LocalTransport {
   send(batch) {
     this.#client.receive(this.#store.applyBatch(batch))
     return true
+  }
+
+  sendSync(batch) {
+    return this.#store.applyBatch(batch)
   }
 
   hello() {}

@@ -1,0 +1,151 @@
+//! A worker's connection to the hosting process's socket.
+//!
+//! Writes happen on the caller's thread, so a batch leaves as soon as it is
+//! flushed. One reader thread takes reply frames off the socket: the reply
+//! a synchronous call waits for is handed to it directly; every other reply
+//! goes to the `on_reply` callback (which wakes the JS thread once per
+//! batch). The server answers frames in order, so a frame's reply is known
+//! by counting.
+
+use std::io::{self, BufReader};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use interprocess::local_socket::{prelude::*, Stream};
+use interprocess::TryClone;
+use parking_lot::{Condvar, Mutex};
+
+use super::frame::{read_frame, write_frame};
+use super::{socket_name, HANDSHAKE_OK, HANDSHAKE_TIMEOUT};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SyncError {
+  /// No reply within the deadline (the reply, when it comes, goes to `on_reply`).
+  Timeout,
+  /// The connection is closed.
+  Closed,
+}
+
+pub struct SocketClient {
+  writer: Mutex<Writer>,
+  shared: Arc<Shared>,
+}
+
+struct Writer {
+  stream: Stream,
+  /// Frames written so far: the next frame's sequence number.
+  sent: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+  slot: Mutex<Slot>,
+  arrived: Condvar,
+}
+
+/// Where a synchronous call waits for its reply.
+#[derive(Default)]
+struct Slot {
+  waiting_for: Option<u64>,
+  reply: Option<String>,
+  closed: bool,
+}
+
+impl SocketClient {
+  /// Connects and completes the handshake. `on_reply` gets every reply
+  /// nobody waits for synchronously, then `None` once the connection closes.
+  /// A write that cannot proceed for `send_timeout` breaks the connection.
+  pub fn connect<F>(name: &str, token: &[u8], send_timeout: Duration, mut on_reply: F) -> io::Result<SocketClient>
+  where
+    F: FnMut(Option<String>) + Send + 'static,
+  {
+    let stream = Stream::connect(socket_name(name)?)?;
+    stream.set_send_timeout(Some(send_timeout))?;
+    write_frame(&stream, token)?;
+    stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let mut answer = Vec::new();
+    if !read_frame(&stream, &mut answer)? || answer != HANDSHAKE_OK {
+      return Err(io::Error::new(io::ErrorKind::PermissionDenied, "the server refused the connection"));
+    }
+    stream.set_recv_timeout(None)?;
+
+    let reader = stream.try_clone()?;
+    let shared = Arc::new(Shared::default());
+    let replies = shared.clone();
+    thread::Builder::new()
+      .name("sharedmemory-replies".into())
+      .spawn(move || {
+        let mut input = BufReader::with_capacity(64 * 1024, reader);
+        let mut frame = Vec::new();
+        let mut received: u64 = 0;
+        while let Ok(true) = read_frame(&mut input, &mut frame) {
+          let text = String::from_utf8_lossy(&frame).into_owned();
+          let seq = received;
+          received += 1;
+          let mut slot = replies.slot.lock();
+          if slot.waiting_for == Some(seq) {
+            slot.waiting_for = None;
+            slot.reply = Some(text);
+            replies.arrived.notify_all();
+          } else {
+            drop(slot);
+            on_reply(Some(text));
+          }
+        }
+        replies.slot.lock().closed = true;
+        replies.arrived.notify_all();
+        on_reply(None);
+      })?;
+
+    Ok(SocketClient {
+      writer: Mutex::new(Writer { stream, sent: 0 }),
+      shared,
+    })
+  }
+
+  /// Sends a batch whose reply goes to `on_reply`.
+  pub fn send(&self, batch: &[u8]) -> io::Result<()> {
+    let mut writer = self.writer.lock();
+    write_frame(&writer.stream, batch)?;
+    writer.sent += 1;
+    Ok(())
+  }
+
+  /// Sends a batch and waits for its reply. Batches sent before it are
+  /// applied before it, so order holds across both kinds of call.
+  pub fn request(&self, batch: &[u8], timeout: Duration) -> Result<String, SyncError> {
+    {
+      let mut writer = self.writer.lock();
+      let seq = writer.sent;
+      {
+        let mut slot = self.shared.slot.lock();
+        if slot.closed {
+          return Err(SyncError::Closed);
+        }
+        slot.waiting_for = Some(seq);
+        slot.reply = None;
+      }
+      if write_frame(&writer.stream, batch).is_err() {
+        self.shared.slot.lock().waiting_for = None;
+        return Err(SyncError::Closed);
+      }
+      writer.sent += 1;
+    }
+    let deadline = Instant::now() + timeout;
+    let mut slot = self.shared.slot.lock();
+    loop {
+      if let Some(reply) = slot.reply.take() {
+        return Ok(reply);
+      }
+      if slot.closed {
+        slot.waiting_for = None;
+        return Err(SyncError::Closed);
+      }
+      if self.shared.arrived.wait_until(&mut slot, deadline).timed_out() && slot.reply.is_none() {
+        slot.waiting_for = None;
+        return Err(SyncError::Timeout);
+      }
+    }
+  }
+}

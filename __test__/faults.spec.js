@@ -6,83 +6,92 @@ const { runFixture } = require('./helpers')
 
 const failed = (code, name = 'SharedMemoryError') => ({ error: code, name })
 
-test('a request the blocked master cannot answer times out; the worker is served again afterwards', async (t) => {
-  const { result } = await runFixture('faults.js', ['timeout'])
-  t.deepEqual(result, { timedOut: failed('ERR_TIMEOUT'), after: { value: 1 }, afterSet: { value: 'OK' } })
-})
+for (const transport of ['socket', 'ipc']) {
+  const env = { SM_TRANSPORT: transport }
 
-test('a worker whose master never calls init() gets ERR_NO_HOST, not silence', async (t) => {
-  const { result } = await runFixture('faults.js', ['no-master'])
-  t.deepEqual(result, {
-    first: failed('ERR_NO_HOST'),
-    later: failed('ERR_NO_HOST'),
-    laterWasImmediate: true,
-    // value-style callbacks are not called with a fake value; the error goes to 'error'
-    callbackCalled: false,
-    errors: ['ERR_NO_HOST'],
+  test(`${transport}: a request the frozen master cannot answer times out; the worker is served again afterwards`, async (t) => {
+    const { result } = await runFixture('faults.js', ['timeout'], { env })
+    t.deepEqual(result, {
+      timedOut: failed('ERR_TIMEOUT'),
+      syncTimedOut: transport === 'socket' ? 'ERR_TIMEOUT' : 'not tried',
+      after: { value: 1 },
+      afterSet: { value: 'OK' },
+    })
   })
-})
 
-test('the master may call init() after its workers have queued requests', async (t) => {
-  const { result } = await runFixture('faults.js', ['late-init'])
-  t.deepEqual(result, {
-    set: { value: 'OK' },
-    get: { value: 'queued before the master was ready' },
-    masterSees: { value: 'queued before the master was ready' },
+  test(`${transport}: a worker whose master never calls init() gets ERR_NO_HOST, not silence`, async (t) => {
+    const { result } = await runFixture('faults.js', ['no-master'], { env })
+    t.deepEqual(result, {
+      first: failed('ERR_NO_HOST'),
+      later: failed('ERR_NO_HOST'),
+      laterWasImmediate: true,
+      // value-style callbacks are not called with a fake value; the error goes to 'error'
+      callbackCalled: false,
+      errors: ['ERR_NO_HOST'],
+    })
   })
-})
 
-test('bad keys and values get typed errors and leave the store intact', async (t) => {
-  const { result } = await runFixture('faults.js', ['bad-input'])
-  const badKey = failed('ERR_INVALID_KEY', 'TypeError')
-  t.deepEqual(result.worker, {
-    keyIsTypeError: true,
-    keys: [badKey, badKey, badKey, badKey, badKey, badKey],
-    values: [
-      failed('ERR_INVALID_VALUE'),
-      failed('ERR_INVALID_VALUE'),
-      failed('ERR_INVALID_VALUE'),
-      failed('ERR_VALUE_TOO_LARGE'),
-      failed('ERR_VALUE_TOO_LARGE'),
-    ],
-    notANumber: failed('ERR_NOT_A_NUMBER'),
-    keep: { value: { a: 1 } },
-    text: { value: 'abc' },
-    other: { undefined: true },
-    errorName: 'SharedMemoryError',
-    isSharedMemoryError: true,
+  test(`${transport}: the master may call init() after its workers have queued requests`, async (t) => {
+    const { result } = await runFixture('faults.js', ['late-init'], { env })
+    t.deepEqual(result, {
+      set: { value: 'OK' },
+      get: { value: 'queued before the master was ready' },
+      masterSees: { value: 'queued before the master was ready' },
+    })
   })
-  t.deepEqual(result.master, {
-    key: badKey,
-    value: failed('ERR_INVALID_VALUE'),
-    keep: { value: { a: 1 } },
-    throwsSynchronously: false,
-  })
-})
 
-test('foreign and malformed messages are ignored; the master keeps serving', async (t) => {
-  const { result } = await runFixture('faults.js', ['foreign'])
-  t.deepEqual(result, { keep: { value: 'intact' }, plusOne: { value: 1 }, masterStillServes: { value: 'intact' } })
-})
-
-test('a worker killed mid-request leaves the master and the other workers unharmed', async (t) => {
-  const { result } = await runFixture('faults.js', ['killed'])
-  t.deepEqual(result, {
-    signal: 'SIGKILL',
-    early: { value: 'written before the kill' },
-    count: { value: 200 },
-    masterCount: { value: 200 },
+  test(`${transport}: bad keys and values get typed errors and leave the store intact`, async (t) => {
+    const { result } = await runFixture('faults.js', ['bad-input'], { env })
+    const badKey = failed('ERR_INVALID_KEY', 'TypeError')
+    t.deepEqual(result.worker, {
+      keyIsTypeError: true,
+      keys: [badKey, badKey, badKey, badKey, badKey, badKey],
+      values: [
+        failed('ERR_INVALID_VALUE'),
+        failed('ERR_INVALID_VALUE'),
+        failed('ERR_INVALID_VALUE'),
+        failed('ERR_VALUE_TOO_LARGE'),
+        failed('ERR_VALUE_TOO_LARGE'),
+      ],
+      notANumber: failed('ERR_NOT_A_NUMBER'),
+      keep: { value: { a: 1 } },
+      text: { value: 'abc' },
+      other: { undefined: true },
+      errorName: 'SharedMemoryError',
+      isSharedMemoryError: true,
+    })
+    t.deepEqual(result.master, {
+      key: badKey,
+      value: failed('ERR_INVALID_VALUE'),
+      keep: { value: { a: 1 } },
+      throwsSynchronously: false,
+    })
   })
-})
 
-test('relay mode: when the manager worker dies, waiting requests fail at once and later ones too', async (t) => {
-  const { result } = await runFixture('faults.js', ['manager-exits'])
-  t.deepEqual(result, {
-    inFlight: failed('ERR_HOST_EXITED'),
-    afterwards: failed('ERR_NO_HOST'),
-    master: failed('ERR_NO_HOST'),
+  test(`${transport}: foreign and malformed messages are ignored; the master keeps serving`, async (t) => {
+    const { result } = await runFixture('faults.js', ['foreign'], { env })
+    t.deepEqual(result, { keep: { value: 'intact' }, plusOne: { value: 1 }, masterStillServes: { value: 'intact' } })
   })
-})
+
+  test(`${transport}: a worker killed mid-request leaves the master and the other workers unharmed`, async (t) => {
+    const { result } = await runFixture('faults.js', ['killed'], { env })
+    t.deepEqual(result, {
+      signal: 'SIGKILL',
+      early: { value: 'written before the kill' },
+      count: { value: 200 },
+      masterCount: { value: 200 },
+    })
+  })
+
+  test(`${transport}: relay mode: when the manager worker dies, waiting requests fail at once and later ones too`, async (t) => {
+    const { result } = await runFixture('faults.js', ['manager-exits'], { env })
+    t.deepEqual(result, {
+      inFlight: failed('ERR_HOST_EXITED'),
+      afterwards: failed('ERR_NO_HOST'),
+      master: failed('ERR_NO_HOST'),
+    })
+  })
+}
 
 test('a plain process using the store exits by itself when its work is done', async (t) => {
   const { result, code } = await runFixture('standalone.js', [], { deadlineMs: 60000 })

@@ -44,6 +44,12 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * 'error' on the controller. 'error-first': callbacks are called as `cb(err, result)`.
    */
   callbackStyle?: S
+  /**
+   * How workers reach the store. 'socket' (default): a local socket served by Rust threads in the
+   * hosting process, which keeps serving while its JS thread is busy, and allows sync calls.
+   * 'ipc': Node's cluster IPC channel only. Workers fall back to IPC when the socket cannot be used.
+   */
+  transport?: 'socket' | 'ipc'
 }
 
 export type ErrorCode =
@@ -55,6 +61,8 @@ export type ErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_NO_HOST'
   | 'ERR_HOST_EXITED'
+  | 'ERR_NOT_READY'
+  | 'ERR_SYNC_UNAVAILABLE'
   | 'ERR_INVALID_CONFIG'
   | 'ERR_PROTOCOL'
 
@@ -82,6 +90,14 @@ export type Callback<S extends CallbackStyle, T> = S extends 'error-first'
 export interface Controller<S extends CallbackStyle = 'value'> extends EventEmitter {
   /** 'master', 'worker', or 'manager' (the worker hosting the store in relay mode). */
   readonly role: 'master' | 'worker' | 'manager'
+  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
+  readonly transport: 'local' | 'socket' | 'ipc'
+
+  /**
+   * Resolves once the store is reachable and sync calls can be made; rejects with ERR_NO_HOST when
+   * no host is found within connectTimeout.
+   */
+  ready(): Promise<void>
 
   /** Stores `value` (anything JSON can carry) under `key`; `undefined` removes the key. Answers 'OK'. */
   set(key: Key, value: unknown, callback?: Callback<S, 'OK'>): Promise<'OK'>
@@ -93,6 +109,18 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   remove(key: Key, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** Atomically adds 1 to the number under `key` (a missing key counts as 0); answers the new number. */
   plusOne(key: Key, callback?: Callback<S, number>): Promise<number>
+
+  /**
+   * Sync forms: they block until the reply arrives and throw on failure. They work in the process
+   * that hosts the store and, over the socket transport, in workers once ready() has resolved
+   * (before that they throw ERR_NOT_READY; over IPC, ERR_SYNC_UNAVAILABLE). Async calls made
+   * earlier are applied first.
+   */
+  setSync(key: Key, value: unknown): 'OK'
+  setSync(entries: Record<string, unknown>): 'OK'
+  getSync<T = any>(key: Key): T | undefined
+  removeSync(key: Key): 'OK'
+  plusOneSync(key: Key): number
 
   /** Failures of calls made with a value-style callback, which has no error argument. */
   on(event: 'error', listener: (err: CallError) => void): this
@@ -119,4 +147,5 @@ export declare const defaults: Readonly<{
   connectTimeout: number
   maxValueSize: number
   callbackStyle: 'value'
+  transport: 'socket'
 }>

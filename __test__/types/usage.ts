@@ -16,6 +16,18 @@ async function promises(): Promise<void> {
   const removed: 'OK' = await sm.remove('a')
   const n: number = await sm.plusOne('n')
   await sm.get(5)
+  await sm.ready()
+  const transport: 'local' | 'socket' | 'ipc' = sm.transport
+  void [ok, okMany, value, removed, n, transport]
+}
+
+function sync(): void {
+  const ok: 'OK' = sm.setSync('a', { x: 1 })
+  const okMany: 'OK' = sm.setSync({ a: 1 })
+  const value: { x: number } | undefined = sm.getSync<{ x: number }>('a')
+  const removed: 'OK' = sm.removeSync('a')
+  const n: number = sm.plusOneSync('n')
+  init({ transport: 'ipc' })
   void [ok, okMany, value, removed, n]
 }
 
@@ -51,8 +63,12 @@ function mistakes(): void {
   init({ cache: { type: 'LFU' } })
   // @ts-expect-error plusOne answers a number
   sm.plusOne('n').then((s: string) => s)
+  // @ts-expect-error sync calls take no callback
+  sm.getSync('a', () => {})
+  // @ts-expect-error there are two transports
+  init({ transport: 'tcp' })
   // @ts-expect-error value-style callbacks take one argument
   sm.get('a', (err: Error, value: unknown) => value)
 }
 
-void [promises, callbacks, errors, mistakes]
+void [promises, sync, callbacks, errors, mistakes]

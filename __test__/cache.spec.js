@@ -6,18 +6,21 @@ const { runFixture } = require('./helpers')
 
 const absent = { undefined: true }
 
-// The store's policies do not depend on the transport; these run over the default one.
+for (const transport of ['socket', 'ipc']) {
+  const env = { SM_TRANSPORT: transport }
 
-test('LRU evicts the least recently used key beyond max', async (t) => {
-  const { result } = await runFixture('cache.js', ['lru'])
-  t.deepEqual(result, { a: { value: 'a' }, b: absent, c: { value: 'c' }, d: { value: 'd' } })
-})
+  test(`${transport}: LRU evicts the least recently used key beyond max`, async (t) => {
+    const { result } = await runFixture('cache.js', ['lru'], { env })
+    t.deepEqual(result, { a: { value: 'a' }, b: absent, c: { value: 'c' }, d: { value: 'd' } })
+  })
 
-test('LRU keeps 10000 entries by default', async (t) => {
-  const { result } = await runFixture('cache.js', ['lru-default'])
-  t.deepEqual(result, { first: absent, fifth: absent, sixth: { value: 5 }, last: { value: 10004 } })
-})
+  test(`${transport}: LRU keeps 10000 entries by default`, async (t) => {
+    const { result } = await runFixture('cache.js', ['lru-default'], { env })
+    t.deepEqual(result, { first: absent, fifth: absent, sixth: { value: 5 }, last: { value: 10004 } })
+  })
+}
 
+// Expiry is the store's own business; one transport is enough to watch it.
 for (const scenario of ['expire', 'expire-time']) {
   test(`sliding expiry (${scenario === 'expire' ? 'expire' : 'time'} option): reads keep a key, idle keys go`, async (t) => {
     const { result } = await runFixture('cache.js', [scenario])

@@ -63,10 +63,10 @@ class Client {
   }
 
   /**
-   * Queues one request; `key` and `arg` are JSON text (see src/protocol.rs).
-   * Resolves with the reply's value passed through `map`.
+   * Queues one request; `key`, `arg` and `opts` (optional) are JSON text
+   * (see src/protocol.rs). Resolves with the reply's value passed through `map`.
    */
-  request(op, key, arg, map) {
+  request(op, key, arg, map, opts) {
     if (this.#state === UNREACHABLE) {
       this.#transport.hello()
       return Promise.reject(noHost())
@@ -75,7 +75,7 @@ class Client {
     const promise = new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, map, deadline: performance.now() + this.#timeout })
     })
-    this.#queue.push([id, `[${id},"${op}",${key},${arg}]`])
+    this.#queue.push([id, encodeRequest(id, op, key, arg, opts)])
     if (this.#pending.size === 1) this.#arm(performance.now() + this.#timeout)
     if (this.#state === READY) this.#scheduleFlush()
     return promise
@@ -86,7 +86,7 @@ class Client {
    * comes; failures are thrown. Requests queued before it are sent first,
    * so order holds across sync and async calls.
    */
-  requestSync(op, key, arg, map) {
+  requestSync(op, key, arg, map, opts) {
     if (this.#state !== READY) {
       throw new SharedMemoryError(
         'ERR_NOT_READY',
@@ -103,7 +103,7 @@ class Client {
     }
     this.#flush()
     const id = this.#nextId++
-    const [reply] = JSON.parse(this.#transport.sendSync(`[[${id},"${op}",${key},${arg}]]`, this.#timeout))
+    const [reply] = JSON.parse(this.#transport.sendSync(`[${encodeRequest(id, op, key, arg, opts)}]`, this.#timeout))
     if (reply[1] === 2) throw new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`)
     const value = reply[1] === 1 ? reply[2] : undefined
     return map ? map(value) : value
@@ -204,6 +204,10 @@ class Client {
     if (!next.done) this.#arm(next.value.deadline)
     if (this.#state === CONNECTING) this.#arm(this.#connectDeadline)
   }
+}
+
+function encodeRequest(id, op, key, arg, opts) {
+  return opts === undefined ? `[${id},"${op}",${key},${arg}]` : `[${id},"${op}",${key},${arg},${opts}]`
 }
 
 function noHost() {

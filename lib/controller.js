@@ -1,26 +1,136 @@
 'use strict'
 
-// The public API: what init() returns, in every process. Each method
-// checks and encodes its arguments into one request (op, key, arg, and how
-// to shape the answer), then hands it to the client: asynchronously, with a
-// Promise and an optional callback, or synchronously for the *Sync forms.
+// The public API: what init() returns, in every process, and what ns()
+// returns. Every operation is one entry of the `operations` table below:
+// it turns the caller's arguments into request(s) for the client (op, key,
+// arg and options as JSON text, and how to shape the answer). Each entry
+// becomes two methods: `name(...args[, callback])`, answering a Promise,
+// and `nameSync(...args)`, answering the value itself.
 
 const { EventEmitter } = require('node:events')
 
 const { encodeKey, encodeValue } = require('./codec')
+const { SharedMemoryError } = require('./errors')
 
 const ok = () => 'OK'
 const noop = () => {}
+const identity = (value) => value
+
+/**
+ * name → [how many leading arguments are required, build(args) → requests].
+ * A function after the required arguments is the callback (so a function
+ * given as a value is refused as a value, never taken for a callback).
+ * `this` is the controller, for encoding values and adding its namespace.
+ */
+const operations = {
+  /** get(key) → the value, or undefined. */
+  get: [1, function (key) {
+    return [this.request('get', encodeKey(key), '0')]
+  }],
+  /**
+   * set(key, value[, {ttl, nx, xx}]) → 'OK', or with nx/xx whether it stored.
+   * set(object) stores every own property at once. undefined removes the key.
+   */
+  set: [(key) => (isEntries(key) ? 1 : 2), function (key, value, options) {
+    if (isEntries(key)) return this.entries(key, value === undefined ? undefined : options)
+    if (value === undefined) return [this.request('del', encodeKey(key), '0', ok)]
+    const { ttl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
+    if (nx && xx) throw invalid('set() takes nx or xx, not both')
+    const answer = nx || xx ? identity : ok
+    return [this.request('set', encodeKey(key), this.encode(value), answer, { ttl, nx, xx })]
+  }],
+  /** mset(object[, {ttl}]) → 'OK': every own property, all or none. */
+  mset: [1, function (object, options) {
+    if (!isEntries(object)) throw invalid('mset() takes an object of key/value pairs')
+    return this.entries(object, options)
+  }],
+  /** mget(keys) → their values, undefined where missing. */
+  mget: [1, function (keys) {
+    if (!Array.isArray(keys)) throw invalid('mget() takes an array of keys')
+    const rows = (rows) => rows.map((row) => (row[0] === 1 ? row[1] : undefined))
+    return [this.request('mget', 'null', `[${keys.map(encodeKey).join(',')}]`, rows)]
+  }],
+  /** remove(key) → 'OK' (the 0.0.7 name). */
+  remove: [1, function (key) {
+    return [this.request('del', encodeKey(key), '0', ok)]
+  }],
+  /** delete(key) → whether the key existed. */
+  delete: [1, function (key) {
+    return [this.request('del', encodeKey(key), '0')]
+  }],
+  /** has(key) → whether the key exists (does not count as a use). */
+  has: [1, function (key) {
+    return [this.request('has', encodeKey(key), '0')]
+  }],
+  /** plusOne(key) → the new number (the 0.0.7 name of incr(key)). */
+  plusOne: [1, function (key) {
+    return [this.request('incr', encodeKey(key), '1')]
+  }],
+  /** incr(key[, by = 1][, {ttl}]) → the new number. A ttl applies only when this creates the key. */
+  incr: [1, function (key, by, options) {
+    return [this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))]
+  }],
+  /** decr(key[, by = 1][, {ttl}]) → the new number. */
+  decr: [1, function (key, by, options) {
+    return [this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))]
+  }],
+  /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
+  getSet: [2, function (key, value) {
+    if (value === undefined) throw invalid('getSet() needs a value; delete() removes a key')
+    return [this.request('getset', encodeKey(key), this.encode(value))]
+  }],
+  /**
+   * compareAndSet(key, expected, next) → whether it stored `next`: only if the
+   * stored value's JSON is exactly JSON.stringify(expected), or, with
+   * expected undefined, only if the key is missing.
+   */
+  compareAndSet: [3, function (key, expected, next) {
+    if (next === undefined) throw invalid('compareAndSet() needs a next value')
+    const arg = expected === undefined ? `[${this.encode(next)}]` : `[${this.encode(next)},${this.encode(expected)}]`
+    return [this.request('cas', encodeKey(key), arg)]
+  }],
+  /** expire(key, ttl) → whether the key exists (its TTL is now `ttl` ms). */
+  expire: [2, function (key, ttl) {
+    return [this.request('expire', encodeKey(key), String(checkTtl(ttl)))]
+  }],
+  /** ttl(key) → ms left; -1 without a TTL; -2 when missing (as Redis PTTL). */
+  ttl: [1, function (key) {
+    return [this.request('ttl', encodeKey(key), '0')]
+  }],
+  /** persist(key) → whether a TTL was removed. */
+  persist: [1, function (key) {
+    return [this.request('persist', encodeKey(key), '0')]
+  }],
+  /** keys([pattern]) → the keys matching a Redis KEYS glob (all without one). */
+  keys: [0, function (pattern) {
+    if (pattern !== undefined && typeof pattern !== 'string') throw invalid('keys() takes a glob pattern string')
+    return [this.request('keys', 'null', pattern === undefined ? 'null' : JSON.stringify(pattern))]
+  }],
+  /** size() → how many keys there are. */
+  size: [0, function () {
+    return [this.request('size', 'null', '0')]
+  }],
+  /** clear() → 'OK': removes every key (of this namespace only, on a namespace). */
+  clear: [0, function () {
+    return [this.request('clear', 'null', '0', ok)]
+  }],
+  /** stats() → counters: totals with a `namespaces` breakdown, or one namespace's. */
+  stats: [0, function () {
+    return [this.request('stats', 'null', '0', (stats) => this.shapeStats(stats))]
+  }],
+}
 
 class Controller extends EventEmitter {
   #client
-  #errorFirst
+  #style
+  #namespace
   #warned = new Set()
 
-  constructor(client, { role, callbackStyle }) {
+  constructor(client, { role, callbackStyle, namespace = null }) {
     super()
     this.#client = client
-    this.#errorFirst = callbackStyle === 'error-first'
+    this.#style = callbackStyle
+    this.#namespace = namespace
     /** 'master', 'worker' or 'manager' (the worker hosting the store in relay mode). */
     this.role = role
   }
@@ -30,6 +140,11 @@ class Controller extends EventEmitter {
     return this.#client.transportName
   }
 
+  /** The namespace name, or null for the default one. */
+  get namespace() {
+    return this.#namespace
+  }
+
   /** Resolves once the store is reachable and sync calls can be made. */
   ready() {
     const promise = this.#client.whenReady()
@@ -37,74 +152,64 @@ class Controller extends EventEmitter {
     return promise
   }
 
-  /**
-   * set(key, value[, cb]) stores a value; set(object[, cb]) stores every
-   * own property. A value of undefined removes the key. Answers 'OK'.
-   */
-  set(key, value, callback) {
-    if (isEntries(key)) return this.#call(value, () => this.#setMany(key))
-    return this.#call(callback, () => this.#client.request(...this.#setRequest(key, value)))
+  /** A controller with the same API whose keys are apart from every other namespace's. */
+  ns(name) {
+    if (typeof name !== 'string' || name === '') throw invalid('ns() takes a non-empty string')
+    return new Controller(this.#client, { role: this.role, callbackStyle: this.#style, namespace: name })
   }
 
-  setSync(key, value) {
-    if (isEntries(key)) return this.#setManySync(key)
-    return this.#client.requestSync(...this.#setRequest(key, value))
+  // Helpers for the operations table.
+
+  /** One request for the client, with this controller's namespace added to its options. */
+  request(op, key, arg, map, options) {
+    const opts = {}
+    if (this.#namespace !== null) opts.ns = this.#namespace
+    for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
+    return [op, key, arg, map, Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined]
   }
 
-  /** Answers the value, or undefined when the key is missing. */
-  get(key, callback) {
-    return this.#call(callback, () => this.#client.request(...getRequest(key)))
+  encode(value) {
+    return encodeValue(value, this.#client.maxValueSize)
   }
 
-  getSync(key) {
-    return this.#client.requestSync(...getRequest(key))
-  }
-
-  /** Removes the key (no trace is left). Answers 'OK'. */
-  remove(key, callback) {
-    return this.#call(callback, () => this.#client.request(...removeRequest(key)))
-  }
-
-  removeSync(key) {
-    return this.#client.requestSync(...removeRequest(key))
-  }
-
-  /** Atomically adds 1 to the number under key (missing counts as 0). Answers the new number. */
-  plusOne(key, callback) {
-    return this.#call(callback, () => this.#client.request(...plusOneRequest(key)))
-  }
-
-  plusOneSync(key) {
-    return this.#client.requestSync(...plusOneRequest(key))
-  }
-
-  #setRequest(key, value) {
-    if (value === undefined) return removeRequest(key)
-    return ['set', encodeKey(key), encodeValue(value, this.#client.maxValueSize), ok]
-  }
-
-  // set(object): one 'mset' request for the values, a 'del' for each
-  // undefined. Queued together, they travel and are applied as one batch.
-  #manyRequests(object) {
+  // An object's properties as one 'mset' plus a 'del' per undefined value.
+  // Queued together, they travel, and are applied, as one batch.
+  entries(object, options) {
+    const { ttl } = checkOptions(options, ['ttl'])
     const pairs = []
     const requests = []
     for (const key of Object.keys(object)) {
       const value = object[key]
-      if (value === undefined) requests.push(removeRequest(key))
-      else pairs.push(`[${encodeKey(key)},${encodeValue(value, this.#client.maxValueSize)}]`)
+      if (value === undefined) requests.push(this.request('del', encodeKey(key), '0', ok))
+      else pairs.push(`[${encodeKey(key)},${this.encode(value)}]`)
     }
-    if (pairs.length > 0) requests.unshift(['mset', 'null', `[${pairs.join(',')}]`, ok])
+    if (pairs.length > 0) requests.unshift(this.request('mset', 'null', `[${pairs.join(',')}]`, ok, { ttl }))
     return requests
   }
 
-  #setMany(object) {
-    const requests = this.#manyRequests(object)
-    return Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+  shapeStats({ total, namespaces }) {
+    if (this.#namespace !== null) return namespaces[this.#namespace] || { ...zeroStats(total) }
+    return { ...total, namespaces }
   }
 
-  #setManySync(object) {
-    for (const request of this.#manyRequests(object)) this.#client.requestSync(...request)
-    return 'OK'
+  static {
+    for (const [name, [required, build]] of Object.entries(operations)) {
+      this.prototype[name] = function (...args) {
+        const need = typeof required === 'function' ? required(...args) : required
+        const callback = args.length > need && typeof args[args.length - 1] === 'function' ? args.pop() : undefined
+        return this.#call(callback, () => {
+          const requests = build.apply(this, args)
+          if (requests.length === 1) return this.#client.request(...requests[0])
+          return Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+        })
+      }
+      this.prototype[`${name}Sync`] = function (...args) {
+        const requests = build.apply(this, args)
+        let result
+        for (const request of requests) result = this.#client.requestSync(...request)
+        return requests.length === 1 ? result : 'OK'
+      }
+    }
   }
 
   /** Runs `start`, turning a throw into a rejection, and wires up the callback. */
@@ -118,9 +223,10 @@ class Controller extends EventEmitter {
     // A caller may ignore the promise: that must never be an unhandled rejection.
     promise.catch(noop)
     if (typeof callback === 'function') {
+      const errorFirst = this.#style === 'error-first'
       promise.then(
-        (value) => process.nextTick(this.#errorFirst ? () => callback(null, value) : () => callback(value)),
-        (err) => process.nextTick(this.#errorFirst ? () => callback(err) : () => this.#report(err)),
+        (value) => process.nextTick(errorFirst ? () => callback(null, value) : () => callback(value)),
+        (err) => process.nextTick(errorFirst ? () => callback(err) : () => this.#report(err)),
       )
     }
     return promise
@@ -148,16 +254,39 @@ function isEntries(key) {
   return key !== null && typeof key === 'object' && !Array.isArray(key)
 }
 
-function getRequest(key) {
-  return ['get', encodeKey(key), '0']
+function invalid(message) {
+  return new SharedMemoryError('ERR_INVALID_ARGUMENT', `sharedmemory: ${message}`)
 }
 
-function removeRequest(key) {
-  return ['del', encodeKey(key), '0', ok]
+function checkTtl(ttl) {
+  if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
+    throw invalid(`a ttl is a positive number of milliseconds, got ${String(ttl)}`)
+  }
+  return ttl
 }
 
-function plusOneRequest(key) {
-  return ['incr', encodeKey(key), '1']
+/** Validates an options object, keeping only the names the operation knows. */
+function checkOptions(options, known) {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object') throw invalid('options must be an object')
+  const checked = {}
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw invalid(`unknown option ${name} (this call takes ${known.join(', ')})`)
+  }
+  if (options.ttl !== undefined) checked.ttl = checkTtl(options.ttl)
+  if (options.nx !== undefined) checked.nx = Boolean(options.nx)
+  if (options.xx !== undefined) checked.xx = Boolean(options.xx)
+  return checked
+}
+
+function amount(by, sign = 1) {
+  if (by === undefined || by === null || typeof by === 'object') return String(sign)
+  if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${String(by)}`)
+  return String(sign * by)
+}
+
+function zeroStats(like) {
+  return Object.fromEntries(Object.keys(like).map((name) => [name, 0]))
 }
 
 module.exports = { Controller }

@@ -16,6 +16,7 @@ const codes = Object.freeze({
   ERR_NOT_READY: 'a sync call was made before the connection to the store was ready',
   ERR_SYNC_UNAVAILABLE: 'sync calls need the socket transport',
   ERR_INVALID_CONFIG: 'init() was given a config it cannot use',
+  ERR_INVALID_ARGUMENT: 'a method was given an option or amount it cannot use',
   ERR_PROTOCOL: 'a malformed request or reply',
 })
 

@@ -64,6 +64,7 @@ export type ErrorCode =
   | 'ERR_NOT_READY'
   | 'ERR_SYNC_UNAVAILABLE'
   | 'ERR_INVALID_CONFIG'
+  | 'ERR_INVALID_ARGUMENT'
   | 'ERR_PROTOCOL'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
@@ -83,6 +84,32 @@ export type Callback<S extends CallbackStyle, T> = S extends 'error-first'
   ? (err: CallError | null, result?: T) => void
   : (result: T) => void
 
+/** Counters of the store, or of one namespace. */
+export interface Counters {
+  /** Keys held now. */
+  entries: number
+  /** Encoded key and value bytes held now. */
+  bytes: number
+  hits: number
+  misses: number
+  sets: number
+  deletes: number
+  /** Keys removed because their TTL or idle time ran out. */
+  expirations: number
+  /** Keys removed to stay within the cache bounds. */
+  evictions: number
+}
+
+/** stats() of the whole store: the totals, and each namespace's counters ('' is the default namespace). */
+export interface StoreStats extends Counters {
+  namespaces: Record<string, Counters>
+}
+
+export interface TtlOption {
+  /** Time to live in milliseconds; the key is removed when it runs out. */
+  ttl?: number
+}
+
 /**
  * What init() returns, in the master and in every worker. Every method returns a Promise and also
  * takes an optional callback as its last argument; callbacks are always called asynchronously.
@@ -99,8 +126,22 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    */
   ready(): Promise<void>
 
+  /** The namespace of this controller, or null for the default one. */
+  readonly namespace: string | null
+  /** A controller with the same API whose keys are apart from every other namespace's. */
+  ns(name: string): Controller<S>
+
   /** Stores `value` (anything JSON can carry) under `key`; `undefined` removes the key. Answers 'OK'. */
   set(key: Key, value: unknown, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** With `nx` (only if absent) or `xx` (only if present): answers whether it stored. */
+  set(
+    key: Key,
+    value: unknown,
+    options: TtlOption & ({ nx: true; xx?: false } | { xx: true; nx?: false }),
+    callback?: Callback<S, boolean>,
+  ): Promise<boolean>
+  /** With a `ttl` in ms. A set without `ttl` removes any TTL the key had. */
+  set(key: Key, value: unknown, options: TtlOption, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** Stores every own property of `entries` in one step. Answers 'OK'. */
   set(entries: Record<string, unknown>, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** The value under `key`, or undefined when there is none. */
@@ -110,6 +151,50 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   /** Atomically adds 1 to the number under `key` (a missing key counts as 0); answers the new number. */
   plusOne(key: Key, callback?: Callback<S, number>): Promise<number>
 
+  /** Stores every own property of `entries`, all or none, optionally with one TTL. */
+  mset(entries: Record<string, unknown>, options?: TtlOption, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  mset(entries: Record<string, unknown>, callback: Callback<S, 'OK'>): Promise<'OK'>
+  /** The values of `keys`, in order, undefined where missing. */
+  mget<T = any>(keys: Key[], callback?: Callback<S, Array<T | undefined>>): Promise<Array<T | undefined>>
+  /** Removes `key`; answers whether it existed. */
+  delete(key: Key, callback?: Callback<S, boolean>): Promise<boolean>
+  /** Whether `key` exists. Does not count as a use for LRU or sliding expiry. */
+  has(key: Key, callback?: Callback<S, boolean>): Promise<boolean>
+  /**
+   * Atomically adds `by` (default 1) and answers the new number. A `ttl` applies only when this
+   * creates the key, so a fixed window is not extended by later increments (rate limits).
+   */
+  incr(key: Key, by?: number, options?: TtlOption, callback?: Callback<S, number>): Promise<number>
+  incr(key: Key, callback: Callback<S, number>): Promise<number>
+  incr(key: Key, by: number, callback: Callback<S, number>): Promise<number>
+  /** incr with `-by`. */
+  decr(key: Key, by?: number, options?: TtlOption, callback?: Callback<S, number>): Promise<number>
+  decr(key: Key, callback: Callback<S, number>): Promise<number>
+  decr(key: Key, by: number, callback: Callback<S, number>): Promise<number>
+  /** Stores `value` and answers the previous value (or undefined). The new value has no TTL. */
+  getSet<T = any>(key: Key, value: unknown, callback?: Callback<S, T | undefined>): Promise<T | undefined>
+  /**
+   * Stores `next` only if the stored value's JSON equals `JSON.stringify(expected)` byte for byte
+   * (mind the key order of objects), or, with `expected` undefined, only if `key` is missing.
+   * Answers whether it stored.
+   */
+  compareAndSet(key: Key, expected: unknown, next: unknown, callback?: Callback<S, boolean>): Promise<boolean>
+  /** Gives `key` a TTL of `ttl` ms; answers whether the key exists. */
+  expire(key: Key, ttl: number, callback?: Callback<S, boolean>): Promise<boolean>
+  /** Remaining ms of the key's TTL; -1 when it has none, -2 when the key is missing (as Redis PTTL). */
+  ttl(key: Key, callback?: Callback<S, number>): Promise<number>
+  /** Removes the key's TTL; answers whether it had one. */
+  persist(key: Key, callback?: Callback<S, boolean>): Promise<boolean>
+  /** Keys matching a glob as Redis KEYS (`*`, `?`, `[a-z]`, `[^a]`, `\` escapes); every key without one. */
+  keys(pattern?: string, callback?: Callback<S, string[]>): Promise<string[]>
+  keys(callback: Callback<S, string[]>): Promise<string[]>
+  /** How many keys there are (in this namespace). */
+  size(callback?: Callback<S, number>): Promise<number>
+  /** Removes every key of this namespace (of the default namespace on the root controller). */
+  clear(callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** Counters: on the root controller the totals and every namespace's; on a namespace, its own. */
+  stats(callback?: Callback<S, StoreStats>): Promise<StoreStats>
+
   /**
    * Sync forms: they block until the reply arrives and throw on failure. They work in the process
    * that hosts the store and, over the socket transport, in workers once ready() has resolved
@@ -117,10 +202,27 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * earlier are applied first.
    */
   setSync(key: Key, value: unknown): 'OK'
+  setSync(key: Key, value: unknown, options: TtlOption & ({ nx: true; xx?: false } | { xx: true; nx?: false })): boolean
+  setSync(key: Key, value: unknown, options: TtlOption): 'OK'
   setSync(entries: Record<string, unknown>): 'OK'
   getSync<T = any>(key: Key): T | undefined
   removeSync(key: Key): 'OK'
   plusOneSync(key: Key): number
+  msetSync(entries: Record<string, unknown>, options?: TtlOption): 'OK'
+  mgetSync<T = any>(keys: Key[]): Array<T | undefined>
+  deleteSync(key: Key): boolean
+  hasSync(key: Key): boolean
+  incrSync(key: Key, by?: number, options?: TtlOption): number
+  decrSync(key: Key, by?: number, options?: TtlOption): number
+  getSetSync<T = any>(key: Key, value: unknown): T | undefined
+  compareAndSetSync(key: Key, expected: unknown, next: unknown): boolean
+  expireSync(key: Key, ttl: number): boolean
+  ttlSync(key: Key): number
+  persistSync(key: Key): boolean
+  keysSync(pattern?: string): string[]
+  sizeSync(): number
+  clearSync(): 'OK'
+  statsSync(): StoreStats
 
   /** Failures of calls made with a value-style callback, which has no error argument. */
   on(event: 'error', listener: (err: CallError) => void): this

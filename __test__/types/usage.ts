@@ -31,6 +31,28 @@ function sync(): void {
   void [ok, okMany, value, removed, n]
 }
 
+async function toolbox(): Promise<void> {
+  const stored: boolean = await sm.set('k', 1, { nx: true, ttl: 1000 })
+  const okTtl: 'OK' = await sm.set('k', 1, { ttl: 1000 })
+  const values: Array<number | undefined> = await sm.mget<number>(['a', 'b'])
+  const existed: boolean = await sm.delete('k')
+  const has: boolean = await sm.has('k')
+  const n: number = await sm.incr('n', 5, { ttl: 60000 })
+  const m: number = await sm.decr('n')
+  const old: string | undefined = await sm.getSet<string>('k', 'new')
+  const swapped: boolean = await sm.compareAndSet('k', 'new', 'newer')
+  const ms: number = await sm.ttl('k')
+  const keys: string[] = await sm.keys('user:*')
+  const size: number = await sm.size()
+  const stats = await sm.stats()
+  const perNamespace: number = stats.namespaces['sessions'].entries
+  const sessions: Controller = sm.ns('sessions')
+  const name: string | null = sessions.namespace
+  const fromSync: boolean = sessions.setSync('k', 1, { xx: true })
+  sm.incr('n', (value) => value.toFixed())
+  void [stored, okTtl, values, existed, has, n, m, old, swapped, ms, keys, size, perNamespace, name, fromSync]
+}
+
 function callbacks(): void {
   sm.set('a', 1, (reply) => reply.toLowerCase())
   sm.get<string>('a', (value) => value?.toUpperCase())
@@ -63,6 +85,10 @@ function mistakes(): void {
   init({ cache: { type: 'LFU' } })
   // @ts-expect-error plusOne answers a number
   sm.plusOne('n').then((s: string) => s)
+  // @ts-expect-error nx and xx do not go together
+  sm.set('k', 1, { nx: true, xx: true })
+  // @ts-expect-error a ttl is a number of milliseconds
+  sm.set('k', 1, { ttl: '5s' })
   // @ts-expect-error sync calls take no callback
   sm.getSync('a', () => {})
   // @ts-expect-error there are two transports
@@ -71,4 +97,4 @@ function mistakes(): void {
   sm.get('a', (err: Error, value: unknown) => value)
 }
 
-void [promises, sync, callbacks, errors, mistakes]
+void [promises, sync, toolbox, callbacks, errors, mistakes]

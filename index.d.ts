@@ -16,6 +16,8 @@ export type CacheConfig =
       type: 'LRU' | 'lru'
       /** Most entries kept. Default 10000. */
       max?: number
+      /** Most encoded key + value bytes kept, evicting least recently used entries. Default: no bound. */
+      maxBytes?: number
     }
   | {
       /** Remove entries not read or written for `expire` milliseconds (sliding expiry). */
@@ -26,6 +28,8 @@ export type CacheConfig =
       time?: number
       /** Most entries kept, evicting the least recently used. Default: no bound. */
       max?: number
+      /** Most encoded key + value bytes kept, evicting least recently used entries. Default: no bound. */
+      maxBytes?: number
     }
 
 export interface Config<S extends CallbackStyle = CallbackStyle> {

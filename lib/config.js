@@ -30,8 +30,13 @@ function normalizeCache(cache) {
   if (cache === undefined || cache === null) return null
   if (typeof cache !== 'object') throw fail('cache must be an object like {type: "LRU", max: 10000}')
   const type = String(cache.type).toLowerCase()
+  const maxBytes = cache.maxBytes === undefined ? null : positive(cache.maxBytes, 'cache.maxBytes', { integer: true })
   if (type === 'lru') {
-    return { type: 'LRU', max: cache.max === undefined ? defaults.lruMax : positive(cache.max, 'cache.max', { integer: true }) }
+    return {
+      type: 'LRU',
+      max: cache.max === undefined ? defaults.lruMax : positive(cache.max, 'cache.max', { integer: true }),
+      maxBytes,
+    }
   }
   if (type === 'expire') {
     // 0.0.7 documented `expire` but read `time`: both are accepted.
@@ -40,6 +45,7 @@ function normalizeCache(cache) {
       type: 'expire',
       expire: expire === undefined ? defaults.expire : positive(expire, 'cache.expire'),
       max: cache.max === undefined ? null : positive(cache.max, 'cache.max', { integer: true }),
+      maxBytes,
     }
   }
   throw fail(`cache.type must be "LRU" or "expire", got ${JSON.stringify(cache.type)}`)
@@ -76,6 +82,7 @@ function storeOptions(config) {
   const { cache } = config
   return {
     maxEntries: cache && cache.max !== null ? cache.max : undefined,
+    maxBytes: cache && cache.maxBytes !== null ? cache.maxBytes : undefined,
     idleExpiryMs: cache && cache.type === 'expire' ? cache.expire : undefined,
     maxValueBytes: Math.min(config.maxValueSize, 0xffffffff),
   }

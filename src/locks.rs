@@ -63,7 +63,15 @@ struct Waiter {
 impl LockTable {
   /// Takes `key` for `lease` if it is free; otherwise queues the request
   /// (when `wait`) or answers [`Acquire::Busy`].
-  pub fn acquire(&mut self, key: &[u8], owner: Owner, request: u64, lease: Duration, wait: bool, now: Instant) -> Acquire {
+  pub fn acquire(
+    &mut self,
+    key: &[u8],
+    owner: Owner,
+    request: u64,
+    lease: Duration,
+    wait: bool,
+    now: Instant,
+  ) -> Acquire {
     self.expire_lease(key, now);
     match self.locks.get_mut(key) {
       None => {
@@ -83,7 +91,11 @@ impl LockTable {
         Acquire::Granted(self.last_token)
       }
       Some(lock) if wait => {
-        lock.waiters.push_back(Waiter { owner, request, lease });
+        lock.waiters.push_back(Waiter {
+          owner,
+          request,
+          lease,
+        });
         Acquire::Queued
       }
       Some(_) => Acquire::Busy,
@@ -118,7 +130,9 @@ impl LockTable {
       return false;
     };
     let before = lock.waiters.len();
-    lock.waiters.retain(|w| !(w.owner == owner && w.request == request));
+    lock
+      .waiters
+      .retain(|w| !(w.owner == owner && w.request == request));
     lock.waiters.len() != before
   }
 
@@ -131,7 +145,10 @@ impl LockTable {
         held.push(key.clone());
       }
     }
-    held.iter().filter_map(|key| self.pass_on(key, now)).collect()
+    held
+      .iter()
+      .filter_map(|key| self.pass_on(key, now))
+      .collect()
   }
 
   /// Releases every lock whose lease ran out; answers the grants that follow.
@@ -142,7 +159,10 @@ impl LockTable {
       .filter(|(_, lock)| lock.holder.until <= now)
       .map(|(key, _)| key.clone())
       .collect();
-    expired.iter().filter_map(|key| self.pass_on(key, now)).collect()
+    expired
+      .iter()
+      .filter_map(|key| self.pass_on(key, now))
+      .collect()
   }
 
   /// The earliest lease end, for a sweeper to know when to look again.
@@ -202,13 +222,25 @@ mod tests {
   fn waiters_are_served_in_order_with_growing_tokens() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    assert_eq!(table.acquire(b"k", 1, 10, LEASE, true, now), Acquire::Granted(1));
-    assert_eq!(table.acquire(b"k", 2, 20, LEASE, true, now), Acquire::Queued);
-    assert_eq!(table.acquire(b"k", 3, 30, LEASE, true, now), Acquire::Queued);
+    assert_eq!(
+      table.acquire(b"k", 1, 10, LEASE, true, now),
+      Acquire::Granted(1)
+    );
+    assert_eq!(
+      table.acquire(b"k", 2, 20, LEASE, true, now),
+      Acquire::Queued
+    );
+    assert_eq!(
+      table.acquire(b"k", 3, 30, LEASE, true, now),
+      Acquire::Queued
+    );
     assert_eq!(table.acquire(b"k", 4, 40, LEASE, false, now), Acquire::Busy);
     let (released, next) = table.release(b"k", 1, now);
     assert!(released);
-    assert_eq!(next.map(|g| (g.owner, g.request, g.token)), Some((2, 20, 2)));
+    assert_eq!(
+      next.map(|g| (g.owner, g.request, g.token)),
+      Some((2, 20, 2))
+    );
     let (_, next) = table.release(b"k", 2, now);
     assert_eq!(next.map(|g| (g.owner, g.token)), Some((3, 3)));
     assert_eq!(table.release(b"k", 3, now), (true, None));
@@ -235,7 +267,10 @@ mod tests {
     table.acquire(b"b", 3, 5, LEASE, true, now); // 3 waits for b after 1
     let grants = table.owner_gone(1, now);
     assert_eq!(grants.len(), 1);
-    assert_eq!((grants[0].owner, grants[0].request, &*grants[0].key), (2, 3, &b"a"[..]));
+    assert_eq!(
+      (grants[0].owner, grants[0].request, &*grants[0].key),
+      (2, 3, &b"a"[..])
+    );
     // 1 no longer waits for b: when 2 releases b, 3 gets it.
     let token_b = 2;
     let (_, next) = table.release(b"b", token_b, now);
@@ -248,10 +283,21 @@ mod tests {
     let now = Instant::now();
     table.acquire(b"k", 1, 1, Duration::from_millis(100), true, now);
     table.acquire(b"k", 2, 2, LEASE, true, now);
-    assert_eq!(table.next_lease_end(), Some(now + Duration::from_millis(100)));
-    assert!(table.expire_leases(now + Duration::from_millis(99)).is_empty());
+    assert_eq!(
+      table.next_lease_end(),
+      Some(now + Duration::from_millis(100))
+    );
+    assert!(table
+      .expire_leases(now + Duration::from_millis(99))
+      .is_empty());
     let grants = table.expire_leases(now + Duration::from_millis(100));
-    assert_eq!(grants.iter().map(|g| (g.owner, g.token)).collect::<Vec<_>>(), vec![(2, 2)]);
+    assert_eq!(
+      grants
+        .iter()
+        .map(|g| (g.owner, g.token))
+        .collect::<Vec<_>>(),
+      vec![(2, 2)]
+    );
     // The old holder's token no longer works.
     assert_eq!(table.release(b"k", 1, now), (false, None));
   }
@@ -263,7 +309,10 @@ mod tests {
     table.acquire(b"k", 1, 1, Duration::from_millis(10), true, now);
     let later = now + Duration::from_millis(10);
     assert!(!table.extend(b"k", 1, LEASE, later));
-    assert_eq!(table.acquire(b"k", 2, 2, LEASE, false, later), Acquire::Granted(2));
+    assert_eq!(
+      table.acquire(b"k", 2, 2, LEASE, false, later),
+      Acquire::Granted(2)
+    );
     assert!(table.extend(b"k", 2, LEASE, later));
   }
 

@@ -56,7 +56,12 @@ impl SocketClient {
   /// Connects and completes the handshake. `on_reply` gets every reply
   /// nobody waits for synchronously, then `None` once the connection closes.
   /// A write that cannot proceed for `send_timeout` breaks the connection.
-  pub fn connect<F>(name: &str, token: &[u8], send_timeout: Duration, mut on_reply: F) -> io::Result<SocketClient>
+  pub fn connect<F>(
+    name: &str,
+    token: &[u8],
+    send_timeout: Duration,
+    mut on_reply: F,
+  ) -> io::Result<SocketClient>
   where
     F: FnMut(Option<String>) + Send + 'static,
   {
@@ -66,7 +71,10 @@ impl SocketClient {
     stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
     let mut answer = Vec::new();
     if !read_frame(&stream, &mut answer)? || answer != HANDSHAKE_OK {
-      return Err(io::Error::new(io::ErrorKind::PermissionDenied, "the server refused the connection"));
+      return Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "the server refused the connection",
+      ));
     }
     stream.set_recv_timeout(None)?;
 
@@ -142,7 +150,13 @@ impl SocketClient {
         slot.waiting_for = None;
         return Err(SyncError::Closed);
       }
-      if self.shared.arrived.wait_until(&mut slot, deadline).timed_out() && slot.reply.is_none() {
+      if self
+        .shared
+        .arrived
+        .wait_until(&mut slot, deadline)
+        .timed_out()
+        && slot.reply.is_none()
+      {
         slot.waiting_for = None;
         return Err(SyncError::Timeout);
       }

@@ -8,7 +8,10 @@ pub const MAX_FRAME_BYTES: usize = 1 << 30;
 
 pub fn write_frame(mut out: impl Write, payload: &[u8]) -> io::Result<()> {
   if payload.len() > MAX_FRAME_BYTES {
-    return Err(io::Error::new(io::ErrorKind::InvalidInput, "frame too large"));
+    return Err(io::Error::new(
+      io::ErrorKind::InvalidInput,
+      "frame too large",
+    ));
   }
   // One write per frame: header and payload in one buffer.
   let mut frame = Vec::with_capacity(4 + payload.len());
@@ -29,7 +32,10 @@ pub fn read_frame(mut input: impl Read, buf: &mut Vec<u8>) -> io::Result<bool> {
   }
   let len = u32::from_le_bytes(header) as usize;
   if len > MAX_FRAME_BYTES {
-    return Err(io::Error::new(io::ErrorKind::InvalidData, "frame too large"));
+    return Err(io::Error::new(
+      io::ErrorKind::InvalidData,
+      "frame too large",
+    ));
   }
   buf.clear();
   buf.resize(len, 0);

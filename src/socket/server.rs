@@ -15,7 +15,9 @@ use crate::store::Store;
 /// Starts serving `store` on the socket `name`; connections must present `token`.
 /// The threads run for the rest of the process and never keep Node alive.
 pub fn serve(store: Arc<Store>, name: &str, token: &[u8]) -> io::Result<()> {
-  let listener = ListenerOptions::new().name(socket_name(name)?).create_sync()?;
+  let listener = ListenerOptions::new()
+    .name(socket_name(name)?)
+    .create_sync()?;
   let token: Arc<[u8]> = token.into();
   thread::Builder::new()
     .name("sharedmemory-accept".into())

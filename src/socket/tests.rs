@@ -11,7 +11,11 @@ use crate::store::{Store, StoreConfig};
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn unique_name() -> String {
-  format!("sharedmemory-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+  format!(
+    "sharedmemory-test-{}-{}",
+    std::process::id(),
+    NEXT.fetch_add(1, Ordering::Relaxed)
+  )
 }
 
 fn server() -> (Arc<Store>, String) {
@@ -27,11 +31,16 @@ const SECOND: Duration = Duration::from_secs(1);
 fn async_and_sync_requests_keep_their_order() {
   let (_store, name) = server();
   let (tx, rx) = mpsc::channel();
-  let client = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| tx.send(reply).unwrap()).unwrap();
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    tx.send(reply).unwrap()
+  })
+  .unwrap();
   client.send(br#"[[1,"set","a",1]]"#).unwrap();
   client.send(br#"[[2,"incr","a",1]]"#).unwrap();
   // Sent after the two above, so it sees both.
-  let reply = client.request(br#"[[3,"get","a",0]]"#, SECOND * 30).unwrap();
+  let reply = client
+    .request(br#"[[3,"get","a",0]]"#, SECOND * 30)
+    .unwrap();
   assert_eq!(reply, "[[3,1,2]]");
   assert_eq!(rx.recv().unwrap().as_deref(), Some("[[1,0]]"));
   assert_eq!(rx.recv().unwrap().as_deref(), Some("[[2,1,2]]"));
@@ -73,7 +82,10 @@ fn a_closed_connection_ends_the_reply_stream() {
     super::frame::write_frame(&stream, super::HANDSHAKE_OK).unwrap();
   });
   let (tx, rx) = mpsc::channel();
-  let client = SocketClient::connect(&name, b"x", SECOND * 5, move |reply| tx.send(reply).unwrap()).unwrap();
+  let client = SocketClient::connect(&name, b"x", SECOND * 5, move |reply| {
+    tx.send(reply).unwrap()
+  })
+  .unwrap();
   hang_up.join().unwrap();
   assert_eq!(rx.recv().unwrap(), None);
   assert_eq!(client.request(b"[]", SECOND * 30), Err(SyncError::Closed));

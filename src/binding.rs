@@ -24,6 +24,8 @@ pub struct StoreOptions {
   pub idle_expiry_ms: Option<f64>,
   /// Refuse values whose encoding is longer than this many bytes.
   pub max_value_bytes: Option<u32>,
+  /// Evict least recently used entries while keys and values take more bytes than this.
+  pub max_bytes: Option<f64>,
 }
 
 /// Counters of a store (see `Stats` in the Rust core).
@@ -39,11 +41,14 @@ pub struct StoreStats {
   pub evictions: f64,
 }
 
+/// How often expired entries are looked for in the background.
+const SWEEP_INTERVAL: Duration = Duration::from_millis(100);
+
 /// A store living in this process.
 #[napi]
 pub struct NativeStore {
   store: Arc<Store>,
-  _sweeper: Option<Sweeper>,
+  _sweeper: Sweeper,
 }
 
 #[napi]
@@ -54,29 +59,42 @@ impl NativeStore {
       max_entries: None,
       idle_expiry_ms: None,
       max_value_bytes: None,
+      max_bytes: None,
     });
     let idle_expiry = match options.idle_expiry_ms {
       Some(ms) if !(ms.is_finite() && ms > 0.0) => {
-        return Err(Error::new(Status::InvalidArg, "idleExpiryMs must be a positive number"))
+        return Err(Error::new(
+          Status::InvalidArg,
+          "idleExpiryMs must be a positive number",
+        ))
       }
       ms => ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
     };
+    let max_bytes = match options.max_bytes {
+      Some(n) if !(n.is_finite() && n >= 1.0) => {
+        return Err(Error::new(
+          Status::InvalidArg,
+          "maxBytes must be a positive number",
+        ))
+      }
+      n => n.map(|n| n as usize),
+    };
     let config = StoreConfig {
       max_entries: options.max_entries.map(|n| n as usize),
+      max_bytes,
       idle_expiry,
       max_value_bytes: options
         .max_value_bytes
         .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
     };
     let store = Arc::new(Store::new(config));
-    let sweeper = match idle_expiry {
-      // Sweep a few times per idle period, at most once a second.
-      Some(idle) => Some(
-        Sweeper::start(&store, (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)))
-          .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?,
-      ),
-      None => None,
-    };
+    // TTLs can be given to any key, so the sweeper always runs: every 100 ms,
+    // or a few times per idle period when that is shorter.
+    let interval = idle_expiry.map_or(SWEEP_INTERVAL, |idle| {
+      (idle / 4).clamp(Duration::from_millis(10), SWEEP_INTERVAL)
+    });
+    let sweeper = Sweeper::start(&store, interval)
+      .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?;
     Ok(NativeStore {
       store,
       _sweeper: sweeper,

@@ -41,7 +41,14 @@ impl Sweeper {
           }
         }
         let Some(store) = store.upgrade() else { return };
-        while store.begin().expire_idle(SWEEP_CHUNK) == SWEEP_CHUNK {}
+        loop {
+          let mut tx = store.begin();
+          let removed = tx.expire_due(SWEEP_CHUNK) + tx.expire_idle(SWEEP_CHUNK);
+          drop(tx);
+          if removed < SWEEP_CHUNK {
+            break;
+          }
+        }
       })?;
     Ok(Sweeper {
       stop,
@@ -73,11 +80,17 @@ mod tests {
       idle_expiry: Some(Duration::from_millis(20)),
       ..StoreConfig::default()
     }));
-    store.begin().set(b"\"a\"", b"1").unwrap();
+    store
+      .begin()
+      .set(b"\"a\"", b"1", &Default::default())
+      .unwrap();
     let _sweeper = Sweeper::start(&store, Duration::from_millis(10)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !store.is_empty() {
-      assert!(Instant::now() < deadline, "the sweeper never removed the entry");
+      assert!(
+        Instant::now() < deadline,
+        "the sweeper never removed the entry"
+      );
       thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(store.stats().expirations, 1);

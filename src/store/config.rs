@@ -11,6 +11,8 @@ pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 pub struct StoreConfig {
   /// Evict the least recently used entries beyond this many (`{cache: {type: 'LRU', max}}`).
   pub max_entries: Option<usize>,
+  /// Evict the least recently used entries while keys and values take more bytes than this.
+  pub max_bytes: Option<usize>,
   /// Remove entries not read or written for this long (`{cache: {type: 'expire', expire}}`).
   pub idle_expiry: Option<Duration>,
   /// Reject values whose encoding is longer than this.
@@ -21,6 +23,7 @@ impl Default for StoreConfig {
   fn default() -> Self {
     StoreConfig {
       max_entries: None,
+      max_bytes: None,
       idle_expiry: None,
       max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
     }

@@ -1,11 +1,18 @@
-//! The key/value store: one table, guarded by one lock, with an entry-count
-//! bound (LRU) and sliding expiry.
+//! The key/value store: one table, guarded by one lock, with namespaces,
+//! per-key TTLs, an entry and byte bound (LRU) and sliding expiry.
 //!
 //! All access goes through a [`Txn`]: it holds the lock and one reading of
 //! the clock, so a whole batch of requests is applied atomically and sees
-//! one consistent time.
+//! one consistent time. Times are kept as milliseconds since the store was
+//! created ("store milliseconds"), which keeps entries small.
+//!
+//! Keys are stored in their qualified form (see [`key`]): operations on one
+//! key take that form, operations on a whole namespace take its name.
 
 mod config;
+mod deadlines;
+mod glob;
+mod key;
 mod stats;
 mod table;
 
@@ -14,26 +21,57 @@ use std::time::Instant;
 use parking_lot::{Mutex, MutexGuard};
 
 pub use config::{StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
+pub use glob::Glob;
+pub use key::{qualify, split};
 pub use stats::Stats;
-use table::Table;
+
+use deadlines::Deadlines;
+use stats::Counters;
+use table::{size_of, Entry, Table, NEVER};
 
 use crate::error::StoreError;
 
 pub struct Store {
   config: StoreConfig,
+  epoch: Instant,
   state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
   table: Table,
-  stats: Stats,
+  deadlines: Deadlines,
+  counters: Counters,
+}
+
+/// A namespace's name (its JSON string text; empty for the default one) and counters.
+pub type NamespaceStats = (Box<[u8]>, Stats);
+
+/// When `set` stores its value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Condition {
+  #[default]
+  Always,
+  /// Only when the key is missing (Redis's NX).
+  IfAbsent,
+  /// Only when the key exists (Redis's XX).
+  IfPresent,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetOptions {
+  /// Milliseconds until the key expires; without one the key has no TTL.
+  pub ttl: Option<u64>,
+  pub condition: Condition,
+  /// Keep the TTL the key had (Redis's KEEPTTL) instead of clearing it.
+  pub keep_ttl: bool,
 }
 
 impl Store {
   pub fn new(config: StoreConfig) -> Self {
     Store {
       config,
+      epoch: Instant::now(),
       state: Mutex::new(State::default()),
     }
   }
@@ -60,7 +98,7 @@ impl Store {
     Txn {
       state,
       config: &self.config,
-      now,
+      now: now.saturating_duration_since(self.epoch).as_millis() as u64,
     }
   }
 
@@ -73,18 +111,14 @@ impl Store {
     self.len() == 0
   }
 
-  /// Encoded key and value bytes held.
+  /// Stored key and value bytes held.
   pub fn bytes(&self) -> usize {
     self.state.lock().table.bytes()
   }
 
+  /// Counters over every namespace.
   pub fn stats(&self) -> Stats {
-    let state = self.state.lock();
-    Stats {
-      entries: state.table.len() as u64,
-      bytes: state.table.bytes() as u64,
-      ..state.stats
-    }
+    self.state.lock().counters.total()
   }
 }
 
@@ -92,90 +126,393 @@ impl Store {
 pub struct Txn<'a> {
   state: MutexGuard<'a, State>,
   config: &'a StoreConfig,
-  now: Instant,
+  /// Store milliseconds.
+  now: u64,
 }
 
 impl Txn<'_> {
+  // Reading.
+
   /// The value under `key`, marking it as used (which also restarts its idle timer).
   pub fn get(&mut self, key: &[u8]) -> Option<&[u8]> {
-    let hit = self.drop_if_idle(key);
+    let live = self.live(key);
     let state = &mut *self.state;
-    if hit {
-      state.stats.hits += 1;
+    let stats = state.counters.of(split(key).0);
+    if live {
+      stats.hits += 1;
       state.table.touch(key, self.now).map(|entry| &*entry.value)
     } else {
-      state.stats.misses += 1;
+      stats.misses += 1;
       None
     }
   }
 
-  /// Stores `value` under `key`, then evicts the least recently used entries
-  /// beyond the entry bound.
-  pub fn set(&mut self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-    self.check(key, value)?;
-    self.put(key, value.into());
-    Ok(())
+  /// Whether `key` exists. Not a use: recency and idle time stay as they were.
+  pub fn has(&mut self, key: &[u8]) -> bool {
+    self.live(key)
   }
 
-  /// Stores every pair, or none of them when one is refused.
-  pub fn set_many(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), StoreError> {
+  /// Milliseconds until `key` expires: -1 when it has no TTL, -2 when it is
+  /// missing (Redis's PTTL).
+  pub fn ttl(&mut self, key: &[u8]) -> i64 {
+    if !self.live(key) {
+      return -2;
+    }
+    match self.state.table.peek(key).map(|entry| entry.expires) {
+      Some(NEVER) | None => -1,
+      Some(at) => (at - self.now) as i64,
+    }
+  }
+
+  /// The keys of namespace `ns` matching `pattern` (all without one), as key texts.
+  pub fn keys(&mut self, ns: &[u8], pattern: Option<&Glob>) -> Vec<Box<[u8]>> {
+    let mut found = Vec::new();
+    for full in self.state.table.keys() {
+      let (key_ns, key) = split(full);
+      if key_ns != ns || !self.alive(self.state.table.peek(full).expect("listed")) {
+        continue;
+      }
+      if pattern.is_none_or(|glob| glob.matches(&key_text(key))) {
+        found.push(key.into());
+      }
+    }
+    found
+  }
+
+  /// Counters over every namespace, and those of every namespace used so
+  /// far by name (empty: the default one).
+  pub fn stats(&self) -> (Stats, Vec<NamespaceStats>) {
+    let counters = &self.state.counters;
+    (
+      counters.total(),
+      counters
+        .each()
+        .map(|(ns, stats)| (ns.into(), *stats))
+        .collect(),
+    )
+  }
+
+  /// How many live keys namespace `ns` holds.
+  pub fn size(&mut self, ns: &[u8]) -> u64 {
+    self.expire_due(usize::MAX);
+    self.expire_idle(usize::MAX);
+    self.state.counters.get(ns).entries
+  }
+
+  // Writing.
+
+  /// Stores `value` under `key`, as `options` say; answers whether it stored.
+  pub fn set(
+    &mut self,
+    key: &[u8],
+    value: &[u8],
+    options: &SetOptions,
+  ) -> Result<bool, StoreError> {
+    self.check(key, value)?;
+    let live = self.live(key);
+    match options.condition {
+      Condition::IfAbsent if live => return Ok(false),
+      Condition::IfPresent if !live => return Ok(false),
+      _ => {}
+    }
+    let expires = match options.ttl {
+      Some(ttl) => self.deadline(ttl),
+      None if options.keep_ttl && live => self.expires_of(key),
+      None => NEVER,
+    };
+    self.put(key, value.into(), expires);
+    Ok(true)
+  }
+
+  /// Stores every pair (with one TTL for all, if given), or none of them
+  /// when one is refused.
+  pub fn set_many(&mut self, pairs: &[(&[u8], &[u8])], ttl: Option<u64>) -> Result<(), StoreError> {
     for (key, value) in pairs {
       self.check(key, value)?;
     }
+    let expires = ttl.map_or(NEVER, |ttl| self.deadline(ttl));
     for (key, value) in pairs {
-      self.put(key, (*value).into());
+      self.put(key, (*value).into(), expires);
     }
     Ok(())
   }
 
   /// Removes `key`; answers whether a live entry was there.
   pub fn remove(&mut self, key: &[u8]) -> bool {
-    let live = self.drop_if_idle(key);
+    let live = self.live(key);
     if live {
-      self.state.table.remove(key);
-      self.state.stats.deletes += 1;
+      self.unlink(key);
+      self.state.counters.of(split(key).0).deletes += 1;
     }
     live
   }
 
   /// Adds `by` to the number under `key` (a missing key counts as 0) and
-  /// answers the result. A value that is not a number is left as it was.
-  pub fn incr(&mut self, key: &[u8], by: f64) -> Result<f64, StoreError> {
+  /// answers the result. The key keeps its TTL; `ttl` is given to a key this
+  /// creates. A value that is not a number is left as it was.
+  pub fn incr(&mut self, key: &[u8], by: f64, ttl: Option<u64>) -> Result<f64, StoreError> {
     check_key(key)?;
-    let current = match self.get(key) {
-      None => 0.0,
-      Some(bytes) => serde_json::from_slice::<f64>(bytes).map_err(|_| StoreError::NotANumber)?,
+    let (current, expires) = if self.live(key) {
+      let entry = self.state.table.peek(key).expect("live");
+      let n = serde_json::from_slice::<f64>(&entry.value).map_err(|_| StoreError::NotANumber)?;
+      (n, entry.expires)
+    } else {
+      (0.0, ttl.map_or(NEVER, |ttl| self.deadline(ttl)))
     };
     let next = current + by;
     if !next.is_finite() {
       return Err(StoreError::NotANumber);
     }
-    self.put(key, format_number(next).into_bytes().into_boxed_slice());
+    self.put(
+      key,
+      format_number(next).into_bytes().into_boxed_slice(),
+      expires,
+    );
     Ok(next)
   }
 
+  /// Stores `value` without a TTL and answers the value it replaced.
+  pub fn get_set(&mut self, key: &[u8], value: &[u8]) -> Result<Option<Box<[u8]>>, StoreError> {
+    self.check(key, value)?;
+    let live = self.live(key);
+    let old = self.put(key, value.into(), NEVER);
+    Ok(old.filter(|_| live).map(|entry| entry.value))
+  }
+
+  /// Stores `next` only if the stored bytes are exactly `expected` (or, with
+  /// `expected` None, only if the key is missing); answers whether it did.
+  /// The key keeps its TTL.
+  pub fn compare_and_set(
+    &mut self,
+    key: &[u8],
+    expected: Option<&[u8]>,
+    next: &[u8],
+  ) -> Result<bool, StoreError> {
+    self.check(key, next)?;
+    let current = if self.live(key) {
+      self.state.table.peek(key)
+    } else {
+      None
+    };
+    let expires = match (current, expected) {
+      (None, None) => NEVER,
+      (Some(entry), Some(expected)) if *entry.value == *expected => entry.expires,
+      _ => return Ok(false),
+    };
+    self.put(key, next.into(), expires);
+    Ok(true)
+  }
+
+  /// Gives `key` a TTL of `ttl` ms; answers whether the key exists.
+  pub fn expire(&mut self, key: &[u8], ttl: u64) -> bool {
+    let live = self.live(key);
+    if live {
+      let at = self.deadline(ttl);
+      self.retime(key, at);
+    }
+    live
+  }
+
+  /// Removes the TTL of `key`; answers whether it had one.
+  pub fn persist(&mut self, key: &[u8]) -> bool {
+    let had = self.live(key) && self.expires_of(key) != NEVER;
+    if had {
+      self.retime(key, NEVER);
+    }
+    had
+  }
+
+  /// Removes every key of namespace `ns`; answers how many.
+  pub fn clear(&mut self, ns: &[u8]) -> usize {
+    let doomed: Vec<Box<[u8]>> = self
+      .state
+      .table
+      .keys()
+      .filter(|full| split(full).0 == ns)
+      .map(Box::from)
+      .collect();
+    for key in &doomed {
+      self.unlink(key);
+    }
+    self.state.counters.of(ns).deletes += doomed.len() as u64;
+    doomed.len()
+  }
+
+  // Expiry.
+
   /// Removes up to `limit` entries whose idle time has run out; answers how many.
   pub fn expire_idle(&mut self, limit: usize) -> usize {
-    let Some(idle) = self.config.idle_expiry else {
+    let Some(idle) = self.idle_ms() else {
       return 0;
     };
     let mut removed = 0;
     while removed < limit {
-      match self.state.table.oldest() {
-        Some(entry) if self.now.saturating_duration_since(entry.touched) >= idle => {
-          self.state.table.remove_oldest();
-          removed += 1;
+      let key = match self.state.table.oldest() {
+        Some((key, entry)) if self.now.saturating_sub(entry.touched) >= idle => {
+          Box::<[u8]>::from(key)
         }
         _ => break,
-      }
+      };
+      self.unlink(&key);
+      self.state.counters.of(split(&key).0).expirations += 1;
+      removed += 1;
     }
-    self.state.stats.expirations += removed as u64;
     removed
+  }
+
+  /// Removes up to `limit` entries whose TTL has run out; answers how many.
+  pub fn expire_due(&mut self, limit: usize) -> usize {
+    let mut removed = 0;
+    while removed < limit {
+      let Some(key) = self.state.deadlines.pop_due(self.now) else {
+        break;
+      };
+      // Its deadline is gone from the index already; unlink() finds none to remove.
+      self.state.table.set_expires(&key, NEVER);
+      self.unlink(&key);
+      self.state.counters.of(split(&key).0).expirations += 1;
+      removed += 1;
+    }
+    removed
+  }
+
+  // Internals: every change of the table goes through put() and unlink(),
+  // which keep the deadline index and the counters in step with it.
+
+  fn put(&mut self, key: &[u8], value: Box<[u8]>, expires: u64) -> Option<Entry> {
+    let now = self.now;
+    let state = &mut *self.state;
+    let entry = Entry {
+      value,
+      touched: now,
+      expires,
+    };
+    let added = size_of(key, &entry) as u64;
+    let old = state.table.insert(key, entry);
+    let stats = state.counters.of(split(key).0);
+    stats.sets += 1;
+    stats.bytes += added;
+    match &old {
+      Some(old) => {
+        stats.bytes -= size_of(key, old) as u64;
+        if old.expires != expires && old.expires != NEVER {
+          state.deadlines.remove(old.expires, key);
+        }
+      }
+      None => stats.entries += 1,
+    }
+    if expires != NEVER && old.as_ref().is_none_or(|old| old.expires != expires) {
+      state.deadlines.insert(expires, key);
+    }
+    self.enforce_bounds();
+    // Writes also pay for a little of the expiry sweep, so a busy store
+    // stays clean between background sweeps.
+    self.expire_due(8);
+    self.expire_idle(8);
+    old
+  }
+
+  fn unlink(&mut self, key: &[u8]) -> Option<Entry> {
+    let state = &mut *self.state;
+    let entry = state.table.remove(key)?;
+    if entry.expires != NEVER {
+      state.deadlines.remove(entry.expires, key);
+    }
+    let stats = state.counters.of(split(key).0);
+    stats.entries -= 1;
+    stats.bytes -= size_of(key, &entry) as u64;
+    Some(entry)
+  }
+
+  fn retime(&mut self, key: &[u8], at: u64) {
+    let state = &mut *self.state;
+    let Some(old) = state.table.peek(key).map(|entry| entry.expires) else {
+      return;
+    };
+    if old == at {
+      return;
+    }
+    if old != NEVER {
+      state.deadlines.remove(old, key);
+    }
+    if at != NEVER {
+      state.deadlines.insert(at, key);
+    }
+    state.table.set_expires(key, at);
+  }
+
+  /// Evicts least recently used entries beyond the entry and byte bounds.
+  fn enforce_bounds(&mut self) {
+    loop {
+      let over_count = self
+        .config
+        .max_entries
+        .is_some_and(|max| self.state.table.len() > max);
+      let over_bytes = self
+        .config
+        .max_bytes
+        .is_some_and(|max| self.state.table.bytes() > max);
+      if !(over_count || over_bytes) {
+        return;
+      }
+      let Some(key) = self
+        .state
+        .table
+        .oldest()
+        .map(|(key, _)| Box::<[u8]>::from(key))
+      else {
+        return;
+      };
+      self.unlink(&key);
+      self.state.counters.of(split(&key).0).evictions += 1;
+    }
+  }
+
+  /// Whether `key` holds a live entry; an expired one is removed on the spot.
+  fn live(&mut self, key: &[u8]) -> bool {
+    let alive = match self.state.table.peek(key) {
+      None => return false,
+      Some(entry) => self.alive(entry),
+    };
+    if !alive {
+      self.unlink(key);
+      self.state.counters.of(split(key).0).expirations += 1;
+    }
+    alive
+  }
+
+  fn alive(&self, entry: &Entry) -> bool {
+    entry.expires > self.now
+      && self
+        .idle_ms()
+        .is_none_or(|idle| self.now.saturating_sub(entry.touched) < idle)
+  }
+
+  fn expires_of(&self, key: &[u8]) -> u64 {
+    self
+      .state
+      .table
+      .peek(key)
+      .map_or(NEVER, |entry| entry.expires)
+  }
+
+  fn deadline(&self, ttl: u64) -> u64 {
+    self.now.saturating_add(ttl.max(1)).min(NEVER - 1)
+  }
+
+  fn idle_ms(&self) -> Option<u64> {
+    self
+      .config
+      .idle_expiry
+      .map(|idle| (idle.as_millis() as u64).max(1))
   }
 
   fn check(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
     check_key(key)?;
-    let limit = self.config.max_value_bytes;
+    let mut limit = self.config.max_value_bytes;
+    if let Some(max_bytes) = self.config.max_bytes {
+      limit = limit.min(max_bytes.saturating_sub(key.len()));
+    }
     if value.len() > limit {
       return Err(StoreError::ValueTooLarge {
         size: value.len(),
@@ -183,36 +520,6 @@ impl Txn<'_> {
       });
     }
     Ok(())
-  }
-
-  fn put(&mut self, key: &[u8], value: Box<[u8]>) {
-    let state = &mut *self.state;
-    state.table.insert(key, value, self.now);
-    state.stats.sets += 1;
-    if let Some(max) = self.config.max_entries {
-      while state.table.len() > max && state.table.remove_oldest() {
-        state.stats.evictions += 1;
-      }
-    }
-    // Writes also pay for a little of the expiry sweep, so a busy store
-    // stays clean between background sweeps.
-    self.expire_idle(8);
-  }
-
-  /// Removes `key` when its idle time has run out; answers whether a live entry remains.
-  fn drop_if_idle(&mut self, key: &[u8]) -> bool {
-    let state = &mut *self.state;
-    let Some(entry) = state.table.peek(key) else {
-      return false;
-    };
-    match self.config.idle_expiry {
-      Some(idle) if self.now.saturating_duration_since(entry.touched) >= idle => {
-        state.table.remove(key);
-        state.stats.expirations += 1;
-        false
-      }
-      _ => true,
-    }
   }
 }
 
@@ -224,6 +531,13 @@ fn check_key(key: &[u8]) -> Result<(), StoreError> {
     });
   }
   Ok(())
+}
+
+/// A key's text decoded for pattern matching. A key JSON cannot decode (a
+/// lone surrogate) is matched by its text without the quotes.
+fn key_text(key: &[u8]) -> String {
+  serde_json::from_slice::<String>(key)
+    .unwrap_or_else(|_| String::from_utf8_lossy(&key[1..key.len().saturating_sub(1)]).into_owned())
 }
 
 /// Writes a number as JSON that `JSON.parse` reads back to the same value.

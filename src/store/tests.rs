@@ -2,6 +2,12 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+const PLAIN: SetOptions = SetOptions {
+  ttl: None,
+  condition: Condition::Always,
+  keep_ttl: false,
+};
+
 fn key(s: &str) -> Vec<u8> {
   serde_json::to_vec(s).unwrap()
 }
@@ -25,7 +31,7 @@ fn set_get_remove() {
   let store = Store::new(StoreConfig::default());
   let mut tx = store.begin();
   assert_eq!(tx.get(&key("a")), None);
-  tx.set(&key("a"), b"[0,1,2,3]").unwrap();
+  tx.set(&key("a"), b"[0,1,2,3]", &PLAIN).unwrap();
   assert_eq!(tx.get(&key("a")), Some(&b"[0,1,2,3]"[..]));
   assert!(tx.remove(&key("a")));
   assert!(!tx.remove(&key("a")));
@@ -39,8 +45,8 @@ fn set_get_remove() {
 fn empty_and_prototype_keys_are_ordinary() {
   let store = Store::new(StoreConfig::default());
   let mut tx = store.begin();
-  tx.set(&key(""), b"1").unwrap();
-  tx.set(&key("__proto__"), b"2").unwrap();
+  tx.set(&key(""), b"1", &PLAIN).unwrap();
+  tx.set(&key("__proto__"), b"2", &PLAIN).unwrap();
   assert_eq!(tx.get(&key("")), Some(&b"1"[..]));
   assert_eq!(tx.get(&key("__proto__")), Some(&b"2"[..]));
 }
@@ -50,11 +56,11 @@ fn bytes_follow_every_change() {
   let store = Store::new(StoreConfig::default());
   let (a, b) = (key("a"), key("bb"));
   let mut tx = store.begin();
-  tx.set(&a, b"12345").unwrap();
-  tx.set(&b, b"1").unwrap();
+  tx.set(&a, b"12345", &PLAIN).unwrap();
+  tx.set(&b, b"1", &PLAIN).unwrap();
   drop(tx);
   assert_eq!(store.bytes(), a.len() + 5 + b.len() + 1);
-  store.begin().set(&a, b"1").unwrap();
+  store.begin().set(&a, b"1", &PLAIN).unwrap();
   assert_eq!(store.bytes(), a.len() + 1 + b.len() + 1);
   store.begin().remove(&b);
   assert_eq!(store.bytes(), a.len() + 1);
@@ -65,11 +71,11 @@ fn lru_evicts_least_recently_used() {
   let store = lru(3);
   let mut tx = store.begin();
   for k in ["a", "b", "c"] {
-    tx.set(&key(k), b"1").unwrap();
+    tx.set(&key(k), b"1", &PLAIN).unwrap();
   }
   // Reading "a" makes "b" the least recently used.
   assert!(tx.get(&key("a")).is_some());
-  tx.set(&key("d"), b"1").unwrap();
+  tx.set(&key("d"), b"1", &PLAIN).unwrap();
   assert!(tx.get(&key("b")).is_none());
   for k in ["a", "c", "d"] {
     assert!(tx.get(&key(k)).is_some(), "{k} kept");
@@ -83,9 +89,9 @@ fn lru_evicts_least_recently_used() {
 fn overwriting_does_not_evict() {
   let store = lru(2);
   let mut tx = store.begin();
-  tx.set(&key("a"), b"1").unwrap();
-  tx.set(&key("b"), b"1").unwrap();
-  tx.set(&key("b"), b"2").unwrap();
+  tx.set(&key("a"), b"1", &PLAIN).unwrap();
+  tx.set(&key("b"), b"1", &PLAIN).unwrap();
+  tx.set(&key("b"), b"2", &PLAIN).unwrap();
   assert!(tx.get(&key("a")).is_some());
   assert_eq!(tx.get(&key("b")), Some(&b"2"[..]));
 }
@@ -95,11 +101,14 @@ fn idle_entries_expire_and_reads_slide_the_deadline() {
   let store = idle(1000);
   let t0 = Instant::now();
   let at = |ms| t0 + Duration::from_millis(ms);
-  store.begin_at(at(0)).set(&key("a"), b"1").unwrap();
-  store.begin_at(at(0)).set(&key("b"), b"1").unwrap();
+  store.begin_at(at(0)).set(&key("a"), b"1", &PLAIN).unwrap();
+  store.begin_at(at(0)).set(&key("b"), b"1", &PLAIN).unwrap();
   // Reading "a" at 900 ms moves its deadline to 1900 ms.
   assert!(store.begin_at(at(900)).get(&key("a")).is_some());
-  assert!(store.begin_at(at(1000)).get(&key("b")).is_none(), "b expired");
+  assert!(
+    store.begin_at(at(1000)).get(&key("b")).is_none(),
+    "b expired"
+  );
   assert!(store.begin_at(at(1899)).get(&key("a")).is_some());
   assert!(store.begin_at(at(2898)).get(&key("a")).is_some());
   assert!(store.begin_at(at(3899)).get(&key("a")).is_none());
@@ -113,7 +122,10 @@ fn sweep_removes_only_expired_entries() {
   let t0 = Instant::now();
   let at = |ms| t0 + Duration::from_millis(ms);
   for (i, k) in ["a", "b", "c"].iter().enumerate() {
-    store.begin_at(at(i as u64 * 100)).set(&key(k), b"1").unwrap();
+    store
+      .begin_at(at(i as u64 * 100))
+      .set(&key(k), b"1", &PLAIN)
+      .unwrap();
   }
   assert_eq!(store.begin_at(at(1150)).expire_idle(usize::MAX), 2);
   assert_eq!(store.len(), 1);
@@ -126,8 +138,10 @@ fn sweep_removes_only_expired_entries() {
 fn removing_an_expired_key_reports_it_absent() {
   let store = idle(10);
   let t0 = Instant::now();
-  store.begin_at(t0).set(&key("a"), b"1").unwrap();
-  assert!(!store.begin_at(t0 + Duration::from_millis(10)).remove(&key("a")));
+  store.begin_at(t0).set(&key("a"), b"1", &PLAIN).unwrap();
+  assert!(!store
+    .begin_at(t0 + Duration::from_millis(10))
+    .remove(&key("a")));
   assert!(store.is_empty());
 }
 
@@ -135,16 +149,20 @@ fn removing_an_expired_key_reports_it_absent() {
 fn incr_counts_from_zero_and_keeps_non_numbers() {
   let store = Store::new(StoreConfig::default());
   let mut tx = store.begin();
-  assert_eq!(tx.incr(&key("n"), 1.0), Ok(1.0));
-  assert_eq!(tx.incr(&key("n"), 1.0), Ok(2.0));
+  assert_eq!(tx.incr(&key("n"), 1.0, None), Ok(1.0));
+  assert_eq!(tx.incr(&key("n"), 1.0, None), Ok(2.0));
   assert_eq!(tx.get(&key("n")), Some(&b"2"[..]));
-  tx.set(&key("f"), b"1.5").unwrap();
-  assert_eq!(tx.incr(&key("f"), 1.0), Ok(2.5));
-  tx.set(&key("s"), b"\"5\"").unwrap();
-  assert_eq!(tx.incr(&key("s"), 1.0), Err(StoreError::NotANumber));
+  tx.set(&key("f"), b"1.5", &PLAIN).unwrap();
+  assert_eq!(tx.incr(&key("f"), 1.0, None), Ok(2.5));
+  tx.set(&key("s"), b"\"5\"", &PLAIN).unwrap();
+  assert_eq!(tx.incr(&key("s"), 1.0, None), Err(StoreError::NotANumber));
   assert_eq!(tx.get(&key("s")), Some(&b"\"5\""[..]));
-  tx.set(&key("big"), b"1.7976931348623157e308").unwrap();
-  assert_eq!(tx.incr(&key("big"), f64::MAX), Err(StoreError::NotANumber));
+  tx.set(&key("big"), b"1.7976931348623157e308", &PLAIN)
+    .unwrap();
+  assert_eq!(
+    tx.incr(&key("big"), f64::MAX, None),
+    Err(StoreError::NotANumber)
+  );
 }
 
 #[test]
@@ -154,32 +172,42 @@ fn too_large_values_and_keys_are_refused_and_change_nothing() {
     ..StoreConfig::default()
   });
   let mut tx = store.begin();
-  tx.set(&key("a"), b"1").unwrap();
+  tx.set(&key("a"), b"1", &PLAIN).unwrap();
   assert_eq!(
-    tx.set(&key("a"), b"12345"),
+    tx.set(&key("a"), b"12345", &PLAIN),
     Err(StoreError::ValueTooLarge { size: 5, limit: 4 })
   );
   let long = key(&"k".repeat(MAX_KEY_BYTES));
-  assert!(matches!(tx.set(&long, b"1"), Err(StoreError::KeyTooLarge { .. })));
+  assert!(matches!(
+    tx.set(&long, b"1", &PLAIN),
+    Err(StoreError::KeyTooLarge { .. })
+  ));
   assert_eq!(
-    tx.set_many(&[(&key("b"), b"1"), (&key("c"), b"123456")]),
+    tx.set_many(&[(&key("b"), b"1"), (&key("c"), b"123456")], None),
     Err(StoreError::ValueTooLarge { size: 6, limit: 4 })
   );
   assert_eq!(tx.get(&key("a")), Some(&b"1"[..]));
-  assert_eq!(tx.get(&key("b")), None, "a refused multi-set stores nothing");
+  assert_eq!(
+    tx.get(&key("b")),
+    None,
+    "a refused multi-set stores nothing"
+  );
 }
 
 #[test]
 fn stats_count_operations() {
   let store = Store::new(StoreConfig::default());
   let mut tx = store.begin();
-  tx.set(&key("a"), b"1").unwrap();
+  tx.set(&key("a"), b"1", &PLAIN).unwrap();
   tx.get(&key("a"));
   tx.get(&key("x"));
   tx.remove(&key("a"));
   drop(tx);
   let stats = store.stats();
-  assert_eq!((stats.sets, stats.hits, stats.misses, stats.deletes), (1, 1, 1, 1));
+  assert_eq!(
+    (stats.sets, stats.hits, stats.misses, stats.deletes),
+    (1, 1, 1, 1)
+  );
   assert_eq!((stats.entries, stats.bytes), (0, 0));
 }
 
@@ -191,7 +219,7 @@ fn store_is_shared_safely_between_threads() {
       let store = store.clone();
       std::thread::spawn(move || {
         for _ in 0..1000 {
-          store.begin().incr(&key("n"), 1.0).unwrap();
+          store.begin().incr(&key("n"), 1.0, None).unwrap();
         }
       })
     })
@@ -200,4 +228,233 @@ fn store_is_shared_safely_between_threads() {
     t.join().unwrap();
   }
   assert_eq!(store.begin().get(&key("n")), Some(&b"4000"[..]));
+}
+
+fn ttl(ms: u64) -> SetOptions {
+  SetOptions {
+    ttl: Some(ms),
+    ..PLAIN
+  }
+}
+
+#[test]
+fn ttl_keys_vanish_at_their_deadline_and_are_reclaimed() {
+  let store = Store::new(StoreConfig::default());
+  let t0 = Instant::now();
+  let at = |ms| t0 + Duration::from_millis(ms);
+  store
+    .begin_at(at(0))
+    .set(&key("a"), b"1", &ttl(1000))
+    .unwrap();
+  store
+    .begin_at(at(0))
+    .set(&key("b"), b"1", &ttl(5000))
+    .unwrap();
+  store.begin_at(at(0)).set(&key("c"), b"1", &PLAIN).unwrap();
+  assert_eq!(store.begin_at(at(400)).ttl(&key("a")), 600);
+  assert_eq!(store.begin_at(at(400)).ttl(&key("c")), -1);
+  assert_eq!(store.begin_at(at(400)).ttl(&key("nope")), -2);
+  assert!(store.begin_at(at(999)).has(&key("a")));
+  assert!(
+    !store.begin_at(at(1000)).has(&key("a")),
+    "invisible at once"
+  );
+  // Nobody reads "b" again: the sweep gives its memory back.
+  assert_eq!(store.begin_at(at(5000)).expire_due(usize::MAX), 1);
+  assert_eq!(store.len(), 1);
+  assert_eq!(store.stats().expirations, 2);
+  assert_eq!(store.state.lock().deadlines.len(), 0);
+}
+
+#[test]
+fn expire_persist_and_plain_set_manage_the_ttl() {
+  let store = Store::new(StoreConfig::default());
+  let t0 = Instant::now();
+  let at = |ms| t0 + Duration::from_millis(ms);
+  let mut tx = store.begin_at(at(0));
+  assert!(!tx.expire(&key("a"), 100), "missing key");
+  tx.set(&key("a"), b"1", &PLAIN).unwrap();
+  assert!(tx.expire(&key("a"), 100));
+  assert_eq!(tx.ttl(&key("a")), 100);
+  assert!(tx.persist(&key("a")));
+  assert!(!tx.persist(&key("a")), "no TTL left to remove");
+  assert!(tx.expire(&key("a"), 100));
+  tx.set(
+    &key("a"),
+    b"2",
+    &SetOptions {
+      keep_ttl: true,
+      ..PLAIN
+    },
+  )
+  .unwrap();
+  assert_eq!(tx.ttl(&key("a")), 100, "keepTtl");
+  tx.set(&key("a"), b"3", &PLAIN).unwrap();
+  assert_eq!(
+    tx.ttl(&key("a")),
+    -1,
+    "a plain set clears the TTL, as in Redis"
+  );
+  tx.expire(&key("a"), 100);
+  drop(tx);
+  assert_eq!(
+    store.state.lock().deadlines.len(),
+    1,
+    "one index entry per key, whatever the changes"
+  );
+  assert!(store.begin_at(at(100)).get(&key("a")).is_none());
+  assert_eq!(store.state.lock().deadlines.len(), 0);
+}
+
+#[test]
+fn nx_and_xx_store_only_when_they_should() {
+  let store = Store::new(StoreConfig::default());
+  let mut tx = store.begin();
+  let nx = SetOptions {
+    condition: Condition::IfAbsent,
+    ..PLAIN
+  };
+  let xx = SetOptions {
+    condition: Condition::IfPresent,
+    ..PLAIN
+  };
+  assert_eq!(tx.set(&key("a"), b"1", &xx), Ok(false));
+  assert_eq!(tx.get(&key("a")), None);
+  assert_eq!(tx.set(&key("a"), b"1", &nx), Ok(true));
+  assert_eq!(tx.set(&key("a"), b"2", &nx), Ok(false));
+  assert_eq!(tx.set(&key("a"), b"3", &xx), Ok(true));
+  assert_eq!(tx.get(&key("a")), Some(&b"3"[..]));
+}
+
+#[test]
+fn incr_keeps_the_ttl_and_sets_one_only_on_create() {
+  let store = Store::new(StoreConfig::default());
+  let t0 = Instant::now();
+  let at = |ms| t0 + Duration::from_millis(ms);
+  assert_eq!(
+    store.begin_at(at(0)).incr(&key("w"), 1.0, Some(1000)),
+    Ok(1.0)
+  );
+  assert_eq!(
+    store.begin_at(at(500)).incr(&key("w"), 1.0, Some(1000)),
+    Ok(2.0)
+  );
+  assert_eq!(
+    store.begin_at(at(500)).ttl(&key("w")),
+    500,
+    "the window does not slide"
+  );
+  assert_eq!(
+    store.begin_at(at(1000)).incr(&key("w"), 1.0, Some(1000)),
+    Ok(1.0),
+    "a new window"
+  );
+}
+
+#[test]
+fn get_set_and_compare_and_set() {
+  let store = Store::new(StoreConfig::default());
+  let mut tx = store.begin();
+  assert_eq!(tx.get_set(&key("a"), b"1"), Ok(None));
+  assert_eq!(
+    tx.get_set(&key("a"), b"2").unwrap().as_deref(),
+    Some(&b"1"[..])
+  );
+  assert_eq!(tx.compare_and_set(&key("b"), None, b"1"), Ok(true));
+  assert_eq!(
+    tx.compare_and_set(&key("b"), None, b"2"),
+    Ok(false),
+    "exists already"
+  );
+  assert_eq!(tx.compare_and_set(&key("b"), Some(b"9"), b"3"), Ok(false));
+  assert_eq!(tx.compare_and_set(&key("b"), Some(b"1"), b"4"), Ok(true));
+  assert_eq!(
+    tx.compare_and_set(&key("c"), Some(b"1"), b"4"),
+    Ok(false),
+    "missing"
+  );
+  assert_eq!(tx.get(&key("b")), Some(&b"4"[..]));
+}
+
+#[test]
+fn namespaces_are_apart_and_clear_alone() {
+  let store = Store::new(StoreConfig::default());
+  let (a, b) = (key("a"), key("b"));
+  let mut tx = store.begin();
+  tx.set(&qualify(&a, &key("k")), b"1", &PLAIN).unwrap();
+  tx.set(&qualify(&b, &key("k")), b"2", &PLAIN).unwrap();
+  tx.set(&key("k"), b"3", &PLAIN).unwrap();
+  tx.set(&key("other"), b"4", &PLAIN).unwrap();
+  assert_eq!(tx.get(&qualify(&a, &key("k"))), Some(&b"1"[..]));
+  assert_eq!(tx.size(&a), 1);
+  assert_eq!(tx.size(b""), 2);
+  let mut keys = tx.keys(b"", None);
+  keys.sort();
+  assert_eq!(
+    keys,
+    vec![key("k").into_boxed_slice(), key("other").into_boxed_slice()]
+  );
+  assert_eq!(tx.clear(&a), 1);
+  assert_eq!(tx.get(&qualify(&a, &key("k"))), None);
+  assert_eq!(tx.get(&qualify(&b, &key("k"))), Some(&b"2"[..]));
+  assert_eq!(tx.get(&key("k")), Some(&b"3"[..]));
+  let (total, by_ns) = tx.stats();
+  assert_eq!(total.entries, 3);
+  let of = |ns: &[u8]| by_ns.iter().find(|(name, _)| &**name == ns).unwrap().1;
+  assert_eq!(
+    (of(&a).entries, of(&a).deletes, of(&a).hits, of(&a).misses),
+    (0, 1, 1, 1)
+  );
+  assert_eq!((of(&b).entries, of(&b).sets), (1, 1));
+  assert_eq!(of(b"").entries, 2);
+}
+
+#[test]
+fn keys_match_globs_and_skip_expired_entries() {
+  let store = Store::new(StoreConfig::default());
+  let t0 = Instant::now();
+  let mut tx = store.begin_at(t0);
+  for k in ["user:1", "user:2", "job:1"] {
+    tx.set(&key(k), b"1", &PLAIN).unwrap();
+  }
+  tx.set(&key("user:3"), b"1", &ttl(10)).unwrap();
+  drop(tx);
+  let mut tx = store.begin_at(t0 + Duration::from_millis(10));
+  let mut keys = tx.keys(b"", Some(&Glob::new("user:*")));
+  keys.sort();
+  assert_eq!(
+    keys,
+    vec![
+      key("user:1").into_boxed_slice(),
+      key("user:2").into_boxed_slice()
+    ]
+  );
+  assert_eq!(tx.size(b""), 3);
+}
+
+#[test]
+fn max_bytes_evicts_across_namespaces() {
+  let store = Store::new(StoreConfig {
+    max_bytes: Some(100),
+    ..StoreConfig::default()
+  });
+  let mut tx = store.begin();
+  let ns = key("n");
+  tx.set(&qualify(&ns, &key("a")), &[b'1'; 40], &PLAIN)
+    .unwrap();
+  tx.set(&key("b"), &[b'1'; 40], &PLAIN).unwrap();
+  tx.set(&key("c"), &[b'1'; 40], &PLAIN).unwrap();
+  assert_eq!(
+    tx.get(&qualify(&ns, &key("a"))),
+    None,
+    "the oldest entry, in another namespace, went"
+  );
+  assert!(tx.get(&key("b")).is_some() && tx.get(&key("c")).is_some());
+  assert!(matches!(
+    tx.set(&key("d"), &[b'1'; 100], &PLAIN),
+    Err(StoreError::ValueTooLarge { .. })
+  ));
+  drop(tx);
+  assert!(store.bytes() <= 100);
+  assert_eq!(store.stats().evictions, 1);
 }

@@ -1,0 +1,66 @@
+//! How a stored key names its namespace.
+//!
+//! A key arrives as JSON string text (`"user:1"`); a namespace name too.
+//! The store keeps a key of the default namespace as its text alone and a
+//! key of namespace `n` as the two texts one after the other
+//! (`"n""user:1"`). A JSON string's end is found without decoding it, so
+//! the namespace of any stored key can always be read back from the key.
+
+use std::borrow::Cow;
+
+/// The stored form of `key` in namespace `ns` (`ns` empty: the default one).
+pub fn qualify<'a>(ns: &[u8], key: &'a [u8]) -> Cow<'a, [u8]> {
+  if ns.is_empty() {
+    Cow::Borrowed(key)
+  } else {
+    let mut full = Vec::with_capacity(ns.len() + key.len());
+    full.extend_from_slice(ns);
+    full.extend_from_slice(key);
+    Cow::Owned(full)
+  }
+}
+
+/// Splits a stored key into its namespace text (empty for the default
+/// namespace) and its key text.
+pub fn split(full: &[u8]) -> (&[u8], &[u8]) {
+  match string_end(full) {
+    Some(end) if end < full.len() => full.split_at(end),
+    _ => (&[], full),
+  }
+}
+
+/// The length of the JSON string text at the start of `text`, if it starts with one.
+fn string_end(text: &[u8]) -> Option<usize> {
+  if text.first() != Some(&b'"') {
+    return None;
+  }
+  let mut i = 1;
+  while i < text.len() {
+    match text[i] {
+      b'\\' => i += 2,
+      b'"' => return Some(i + 1),
+      _ => i += 1,
+    }
+  }
+  None
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn default_namespace_keys_are_kept_as_sent() {
+    assert!(matches!(qualify(b"", br#""k""#), Cow::Borrowed(_)));
+    assert_eq!(split(br#""k""#), (&b""[..], &br#""k""#[..]));
+  }
+
+  #[test]
+  fn namespaced_keys_split_back() {
+    let full = qualify(br#""a\"b""#, br#""k\\""#);
+    assert_eq!(&*full, br#""a\"b""k\\""#);
+    assert_eq!(split(&full), (&br#""a\"b""#[..], &br#""k\\""#[..]));
+    // A default key that looks like a namespace name is still a default key.
+    assert_eq!(split(br#""a""#).0, b"");
+  }
+}

@@ -46,6 +46,8 @@ export interface StoreOptions {
   idleExpiryMs?: number
   /** Refuse values whose encoding is longer than this many bytes. */
   maxValueBytes?: number
+  /** Evict least recently used entries while keys and values take more bytes than this. */
+  maxBytes?: number
 }
 
 /** Counters of a store (see `Stats` in the Rust core). */

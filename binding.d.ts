@@ -25,11 +25,27 @@ export declare class NativeClient {
   request(batch: string, timeoutMs: number): string
 }
 
-/** A store living in this process. */
+/** A store living in this process, with its locks and watches. */
 export declare class NativeStore {
-  constructor(options?: StoreOptions | undefined | null)
-  /** Applies a request batch and answers the reply batch (see `protocol`). */
-  applyBatch(batch: string): string
+  /**
+   * `onPush` gets what the host pushes to this process and to the
+   * processes it serves over IPC (see `connect`).
+   */
+  constructor(options: StoreOptions | undefined | null, onPush: (arg: PushMessage) => void)
+  /** The owner number of this process's own requests. */
+  get localOwner(): number
+  /**
+   * Registers a process this one serves over IPC; its locks and watches
+   * are its own, and its pushes go to `onPush` with the number answered.
+   */
+  connect(): number
+  /** A process registered with `connect` went away: its locks pass on, its watches end. */
+  disconnect(owner: number): void
+  /**
+   * Applies a request batch from `owner` (default: this process) and
+   * answers the reply batch (see `protocol`).
+   */
+  applyBatch(batch: string, owner?: number | undefined | null): string
   /** Serves this store on the local socket `name` to clients presenting `token`. */
   serveSocket(name: string, token: string): void
   stats(): StoreStats
@@ -37,6 +53,14 @@ export declare class NativeStore {
 
 /** Answers every request of a batch with the same error. */
 export declare function failBatch(batch: string, code: string, message: string): string
+
+/** A message the host pushes to a process its JavaScript serves (see `connect`). */
+export interface PushMessage {
+  /** Who it is for: `localOwner`, or a number `connect()` gave. */
+  owner: number
+  /** `!` and a reply batch, or `~` and watch events. */
+  message: string
+}
 
 /** How a store is bounded. Every field is optional. */
 export interface StoreOptions {

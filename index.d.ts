@@ -41,7 +41,10 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
   timeout?: number
   /** Milliseconds a worker waits for the store to be served before failing with ERR_NO_HOST. Default 3000. */
   connectTimeout?: number
-  /** Largest encoded (JSON) value in bytes; larger ones fail with ERR_VALUE_TOO_LARGE. Default 16 MiB. */
+  /**
+   * Largest encoded value in bytes (its JSON text; with serialization 'advanced', the JSON string
+   * holding the base64 of its V8 serialization); larger ones fail with ERR_VALUE_TOO_LARGE. Default 16 MiB.
+   */
   maxValueSize?: number
   /**
    * 'value' (default): callbacks get the result only, as in 0.0.7, and failures are emitted as
@@ -54,6 +57,18 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * 'ipc': Node's cluster IPC channel only. Workers fall back to IPC when the socket cannot be used.
    */
   transport?: 'socket' | 'ipc'
+  /**
+   * How values are stored. 'json' (default, as in 0.0.7): values are what JSON can carry (a Date
+   * comes back as a string, a Buffer as {type, data}, BigInts and cycles are refused).
+   * 'advanced': Node's V8 serializer (node:v8), so Buffers, typed arrays, Dates, Maps, Sets,
+   * BigInts, RegExps, `undefined` inside objects and cycles come back as they were stored; plain
+   * finite numbers stay JSON numbers, so incr() keeps working on counters written with set().
+   * Every process must pass the same setting: a worker whose setting differs from the store's host
+   * gets ERR_SERIALIZATION_MISMATCH from every call and from ready(). Unrelated to the
+   * `serialization` option of Node's cluster.setupPrimary(), which only changes how cluster IPC
+   * messages travel.
+   */
+  serialization?: 'json' | 'advanced'
 }
 
 export type ErrorCode =
@@ -70,6 +85,8 @@ export type ErrorCode =
   | 'ERR_INVALID_CONFIG'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_PROTOCOL'
+  /** This process's `serialization` option differs from the one of the process hosting the store. */
+  | 'ERR_SERIALIZATION_MISMATCH'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -135,7 +152,10 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   /** A controller with the same API whose keys are apart from every other namespace's. */
   ns(name: string): Controller<S>
 
-  /** Stores `value` (anything JSON can carry) under `key`; `undefined` removes the key. Answers 'OK'. */
+  /**
+   * Stores `value` (anything JSON can carry; with serialization 'advanced', anything node:v8 can)
+   * under `key`; `undefined` removes the key. Answers 'OK'.
+   */
   set(key: Key, value: unknown, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** With `nx` (only if absent) or `xx` (only if present): answers whether it stored. */
   set(
@@ -179,7 +199,8 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   getSet<T = any>(key: Key, value: unknown, callback?: Callback<S, T | undefined>): Promise<T | undefined>
   /**
    * Stores `next` only if the stored value's JSON equals `JSON.stringify(expected)` byte for byte
-   * (mind the key order of objects), or, with `expected` undefined, only if `key` is missing.
+   * (mind the key order of objects; with serialization 'advanced', its V8 serialization, so
+   * insertion order of Maps and Sets counts too), or, with `expected` undefined, only if `key` is missing.
    * Answers whether it stored.
    */
   compareAndSet(key: Key, expected: unknown, next: unknown, callback?: Callback<S, boolean>): Promise<boolean>
@@ -254,4 +275,5 @@ export declare const defaults: Readonly<{
   maxValueSize: number
   callbackStyle: 'value'
   transport: 'socket'
+  serialization: 'json'
 }>

@@ -8,17 +8,18 @@
 //   relay ({manager})  the worker with that id hosts the store; the master forwards to it
 //
 // A call's path: lib/controller.js → lib/client.js → a transport
-// (lib/transports/local.js in the hosting process, lib/transports/ipc.js in
-// workers) → lib/host.js in the master → src/binding.rs → src/protocol.rs → src/store.
+// (lib/transports/local.js in the hosting process, lib/transports/socket.js or
+// lib/transports/ipc.js in workers) → lib/host.js in the master (IPC) or
+// src/socket/server.rs (socket) → src/host.rs → src/protocol.rs → src/store.
 
 const cluster = require('node:cluster')
 
-const { NativeStore } = require('./binding')
 const { Client } = require('./lib/client')
-const { normalizeConfig, storeOptions, defaults } = require('./lib/config')
+const { normalizeConfig, defaults } = require('./lib/config')
 const { Controller } = require('./lib/controller')
 const { SharedMemoryError, codes } = require('./lib/errors')
 const { MasterHost, ManagerHost } = require('./lib/host')
+const { HostedStore } = require('./lib/hosted-store')
 const { IpcTransport } = require('./lib/transports/ipc')
 const { LocalTransport } = require('./lib/transports/local')
 
@@ -44,13 +45,15 @@ function init(config) {
 }
 
 function create(config) {
-  const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout }
+  // Every client encodes values with this process's `serialization`, and
+  // refuses a host that announces another one.
+  const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout, serialization: config.serialization }
   const style = { callbackStyle: config.callbackStyle }
-  const limits = { maxValueSize: config.maxValueSize }
+  const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'
 
   if (cluster.isPrimary && config.manager === null) {
-    const store = new NativeStore(storeOptions(config))
+    const store = new HostedStore(config)
     new MasterHost({ store, managerId: null, socket, ...limits })
     return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'master', ...style })
   }
@@ -59,7 +62,7 @@ function create(config) {
     return new Controller(new Client(host.relayTransport(), timing), { role: 'master', ...style })
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
-    const store = new NativeStore(storeOptions(config))
+    const store = new HostedStore(config)
     new ManagerHost({ store, socket, ...limits })
     return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'manager', ...style })
   }

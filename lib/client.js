@@ -12,6 +12,7 @@
 // and client.down(code, message).
 
 const { SharedMemoryError } = require('./errors')
+const { mismatch } = require('./serialization')
 
 const CONNECTING = 'connecting'
 const READY = 'ready'
@@ -23,6 +24,11 @@ class Client {
   #state
   #connectDeadline
   #pending = new Map() // id -> {resolve, reject, map, deadline}; insertion order is deadline order
+  #patient = new Map() // the same, for requests with a deadline of their own (lock waits), in any order
+  #subscriptions = new Map() // watch subscription id -> listener(event)
+  #nextSubscription = 1
+  /** Called with how many watch event pushes the host dropped because this process fell behind. */
+  onWatchOverflow = null
   #queue = [] // [id, encoded request] waiting for the next flush
   #nextId = 1
   #flushScheduled = false
@@ -30,8 +36,12 @@ class Client {
   #timerAt = Infinity
   #readyWaiters = []
   maxValueSize = undefined
+  /** How values are encoded: this process's `serialization` option ('json' or 'advanced'). */
+  serialization
+  #refusal = null // the error every call fails with, once the host's serialization is known to differ
 
-  constructor(transport, { timeout, connectTimeout, ready = null }) {
+  constructor(transport, { timeout, connectTimeout, ready = null, serialization = 'json' }) {
+    this.serialization = serialization
     this.#transport = transport
     this.#timeout = timeout
     this.#state = CONNECTING
@@ -57,6 +67,7 @@ class Client {
 
   /** Resolves once requests can be served (and sync calls made); rejects if the host is not found. */
   whenReady() {
+    if (this.#refusal) return Promise.reject(this.#refused())
     if (this.#state === READY) return Promise.resolve()
     if (this.#state === UNREACHABLE) return Promise.reject(noHost())
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
@@ -64,19 +75,24 @@ class Client {
 
   /**
    * Queues one request; `key`, `arg` and `opts` (optional) are JSON text
-   * (see src/protocol.rs). Resolves with the reply's value passed through `map`.
+   * (see src/protocol.rs). Resolves with the reply's value passed through
+   * `map`. A request that waits on others by design (a lock) gives how
+   * long it may wait (ms, may be Infinity) on top of the timeout option.
    */
-  request(op, key, arg, map, opts) {
+  request(op, key, arg, map, opts, wait) {
+    if (this.#refusal) return Promise.reject(this.#refused())
     if (this.#state === UNREACHABLE) {
       this.#transport.hello()
       return Promise.reject(noHost())
     }
     const id = this.#nextId++
+    const own = wait !== undefined
+    const deadline = performance.now() + this.#timeout + (own ? wait : 0)
     const promise = new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, map, deadline: performance.now() + this.#timeout })
+      ;(own ? this.#patient : this.#pending).set(id, { resolve, reject, map, deadline })
     })
     this.#queue.push([id, encodeRequest(id, op, key, arg, opts)])
-    if (this.#pending.size === 1) this.#arm(performance.now() + this.#timeout)
+    if (own ? deadline < Infinity : this.#pending.size === 1) this.#arm(deadline)
     if (this.#state === READY) this.#scheduleFlush()
     return promise
   }
@@ -87,6 +103,7 @@ class Client {
    * so order holds across sync and async calls.
    */
   requestSync(op, key, arg, map, opts) {
+    if (this.#refusal) throw this.#refused()
     if (this.#state !== READY) {
       throw new SharedMemoryError(
         'ERR_NOT_READY',
@@ -109,8 +126,9 @@ class Client {
     return map ? map(value) : value
   }
 
-  /** The host serves the store; `limits` carries its maxValueSize. */
+  /** The host serves the store; `limits` carries its maxValueSize and serialization. */
   ready(limits) {
+    if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
     if (this.#state === READY) return
     this.#state = READY
@@ -118,8 +136,30 @@ class Client {
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
   }
 
+  /**
+   * Whether the host's `serialization` (as its welcome announced it) differs
+   * from this process's. If so, nothing queued is sent, and every call and
+   * ready() fail with ERR_SERIALIZATION_MISMATCH from now on: values written
+   * with one setting cannot be read with the other.
+   */
+  refuses(hostSerialization) {
+    const err = mismatch(this.serialization, hostSerialization)
+    if (!err) return false
+    this.#refusal = err
+    this.#queue.length = 0
+    this.#failAll(() => this.#refused())
+    return true
+  }
+
+  #refused() {
+    return new SharedMemoryError(this.#refusal.code, this.#refusal.message)
+  }
+
   /** A reply batch arrived. */
   receive(text) {
+    // Pushes from the host: '!' and replies that came later, or '~' and watch events.
+    if (text[0] === '~') return this.#onEvents(text.slice(1))
+    if (text[0] === '!') text = text.slice(1)
     let replies
     try {
       replies = JSON.parse(text)
@@ -128,12 +168,59 @@ class Client {
     }
     if (!Array.isArray(replies)) return
     for (const reply of replies) {
-      const entry = Array.isArray(reply) && this.#pending.get(reply[0])
+      const entry = Array.isArray(reply) && this.#take(reply[0])
       if (!entry) continue // answered already, timed out, or not ours
-      this.#pending.delete(reply[0])
-      if (reply[1] === 0) entry.resolve(entry.map ? entry.map(undefined) : undefined)
-      else if (reply[1] === 1) entry.resolve(entry.map ? entry.map(reply[2]) : reply[2])
-      else entry.reject(new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
+      try {
+        if (reply[1] === 0) entry.resolve(entry.map ? entry.map(undefined) : undefined)
+        else if (reply[1] === 1) entry.resolve(entry.map ? entry.map(reply[2]) : reply[2])
+        else entry.reject(new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
+      } catch (err) {
+        entry.reject(err) // a map that throws (a value that cannot be decoded) fails its call only
+      }
+    }
+  }
+
+  /**
+   * Starts a watch (see src/watch.rs): `listener` gets {key, kind, value}
+   * for every change of a key matching `pattern`. Answers its id, and a
+   * promise that resolves once the store has it.
+   */
+  watch(pattern, listener, opts) {
+    const id = this.#nextSubscription++
+    this.#subscriptions.set(id, listener)
+    const started = this.request('watch', JSON.stringify(pattern), String(id), undefined, opts)
+    started.catch(() => this.#subscriptions.delete(id))
+    return { id, started }
+  }
+
+  /** Stops a watch: its listener is not called again. */
+  unwatch(id, opts) {
+    if (!this.#subscriptions.delete(id)) return Promise.resolve(false)
+    return this.request('unwatch', 'null', String(id), undefined, opts)
+  }
+
+  #onEvents(text) {
+    let events
+    try {
+      events = JSON.parse(text)
+    } catch {
+      return
+    }
+    if (!Array.isArray(events)) {
+      if (events && Number.isInteger(events.lost) && this.onWatchOverflow) this.onWatchOverflow(events.lost)
+      return
+    }
+    for (const event of events) {
+      const listener = Array.isArray(event) && this.#subscriptions.get(event[0])
+      if (!listener) continue // unsubscribed meanwhile
+      try {
+        listener({ key: event[2], kind: event[1], value: event[3] })
+      } catch (err) {
+        // As with an EventEmitter listener: the app's own error, thrown where the app sees it.
+        process.nextTick(() => {
+          throw err
+        })
+      }
     }
   }
 
@@ -158,7 +245,7 @@ class Client {
     // A request that failed while it waited here (its deadline passed
     // before the host was found) must not be applied afterwards.
     const requests = []
-    for (const [id, text] of this.#queue) if (this.#pending.has(id)) requests.push(text)
+    for (const [id, text] of this.#queue) if (this.#pending.has(id) || this.#patient.has(id)) requests.push(text)
     this.#queue.length = 0
     if (requests.length === 0) return
     const batch = `[${requests.join(',')}]`
@@ -167,9 +254,17 @@ class Client {
     }
   }
 
+  /** Takes the pending entry of request `id` out, if it is still waiting for its reply. */
+  #take(id) {
+    const entry = this.#pending.get(id) || this.#patient.get(id)
+    if (entry) this.#pending.delete(id) || this.#patient.delete(id)
+    return entry
+  }
+
   #failAll(makeError) {
-    const entries = [...this.#pending.values(), ...this.#readyWaiters.splice(0)]
+    const entries = [...this.#pending.values(), ...this.#patient.values(), ...this.#readyWaiters.splice(0)]
     this.#pending.clear()
+    this.#patient.clear()
     for (const entry of entries) entry.reject(makeError())
   }
 
@@ -200,6 +295,20 @@ class Client {
           : noHost(),
       )
     }
+    let nextPatient = Infinity
+    for (const [id, entry] of this.#patient) {
+      if (entry.deadline > now) {
+        nextPatient = Math.min(nextPatient, entry.deadline)
+        continue
+      }
+      this.#patient.delete(id)
+      entry.reject(
+        this.#state === READY
+          ? new SharedMemoryError('ERR_TIMEOUT', 'sharedmemory: no answer from the store within the wait and the timeout option')
+          : noHost(),
+      )
+    }
+    if (nextPatient < Infinity) this.#arm(nextPatient)
     const next = this.#pending.values().next()
     if (!next.done) this.#arm(next.value.deadline)
     if (this.#state === CONNECTING) this.#arm(this.#connectDeadline)

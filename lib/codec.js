@@ -3,6 +3,7 @@
 // Turns keys and values into the JSON text the store keeps (see src/protocol.rs).
 
 const { SharedMemoryError, invalidKey } = require('./errors')
+const { encodeAdvanced, decodeValue } = require('./serialization')
 
 /** Keys are strings; numbers become strings, as in sharedmemory 0.0.7. */
 function encodeKey(key) {
@@ -13,17 +14,12 @@ function encodeKey(key) {
 
 /**
  * Values are stored as JSON, the format Node's cluster IPC uses, so they
- * come back as `process.send` would deliver them.
+ * come back as `process.send` would deliver them. With `serialization`
+ * 'advanced', as a JSON string holding node:v8's serialization (see
+ * ./serialization.js); `maxBytes` applies to the encoded text either way.
  */
-function encodeValue(value, maxBytes) {
-  let text
-  try {
-    text = JSON.stringify(value)
-  } catch (cause) {
-    throw new SharedMemoryError('ERR_INVALID_VALUE', `sharedmemory: the value cannot be stored as JSON: ${cause.message}`, {
-      cause,
-    })
-  }
+function encodeValue(value, maxBytes, serialization) {
+  const text = serialization === 'advanced' ? encodeAdvanced(value) : encodeJson(value)
   if (text === undefined) {
     throw new SharedMemoryError(
       'ERR_INVALID_VALUE',
@@ -43,4 +39,14 @@ function encodeValue(value, maxBytes) {
   return text
 }
 
-module.exports = { encodeKey, encodeValue }
+function encodeJson(value) {
+  try {
+    return JSON.stringify(value)
+  } catch (cause) {
+    throw new SharedMemoryError('ERR_INVALID_VALUE', `sharedmemory: the value cannot be stored as JSON: ${cause.message}`, {
+      cause,
+    })
+  }
+}
+
+module.exports = { encodeKey, encodeValue, decodeValue }

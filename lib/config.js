@@ -3,6 +3,7 @@
 // init() options: defaults, validation and the normalized form the rest of the code reads.
 
 const { SharedMemoryError } = require('./errors')
+const { normalizeSerialization } = require('./serialization')
 
 const defaults = Object.freeze({
   lruMax: 10000,
@@ -12,9 +13,13 @@ const defaults = Object.freeze({
   maxValueSize: 16 * 1024 * 1024,
   callbackStyle: 'value',
   transport: 'socket',
+  // How values are stored: 'json' (as 0.0.7) or 'advanced' (node:v8, which
+  // keeps Buffers, Dates, Maps, Sets, BigInts, cycles...). Every process of
+  // the app must use the same; see lib/serialization.js.
+  serialization: 'json',
 })
 
-const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport']
+const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization']
 
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
@@ -74,6 +79,7 @@ function normalizeConfig(config) {
     maxValueSize:
       config.maxValueSize === undefined ? defaults.maxValueSize : positive(config.maxValueSize, 'maxValueSize', { integer: true }),
     callbackStyle,
+    serialization: normalizeSerialization(config.serialization, fail),
   }
 }
 

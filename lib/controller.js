@@ -9,8 +9,13 @@
 
 const { EventEmitter } = require('node:events')
 
-const { encodeKey, encodeValue } = require('./codec')
+const { encodeKey, encodeValue, decodeValue } = require('./codec')
 const { SharedMemoryError } = require('./errors')
+const { Lock } = require('./lock')
+
+/** Defaults of lock(): how long a lock is held at most, and how long to wait for it (ms). */
+const LOCK_LEASE = 30000
+const LOCK_WAIT = 10000
 
 const ok = () => 'OK'
 const noop = () => {}
@@ -25,7 +30,7 @@ const identity = (value) => value
 const operations = {
   /** get(key) → the value, or undefined. */
   get: [1, function (key) {
-    return [this.request('get', encodeKey(key), '0')]
+    return [this.request('get', encodeKey(key), '0', this.decoder())]
   }],
   /**
    * set(key, value[, {ttl, nx, xx}]) → 'OK', or with nx/xx whether it stored.
@@ -47,7 +52,7 @@ const operations = {
   /** mget(keys) → their values, undefined where missing. */
   mget: [1, function (keys) {
     if (!Array.isArray(keys)) throw invalid('mget() takes an array of keys')
-    const rows = (rows) => rows.map((row) => (row[0] === 1 ? row[1] : undefined))
+    const rows = (rows) => rows.map((row) => (row[0] === 1 ? this.decode(row[1]) : undefined))
     return [this.request('mget', 'null', `[${keys.map(encodeKey).join(',')}]`, rows)]
   }],
   /** remove(key) → 'OK' (the 0.0.7 name). */
@@ -77,7 +82,7 @@ const operations = {
   /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
   getSet: [2, function (key, value) {
     if (value === undefined) throw invalid('getSet() needs a value; delete() removes a key')
-    return [this.request('getset', encodeKey(key), this.encode(value))]
+    return [this.request('getset', encodeKey(key), this.encode(value), this.decoder())]
   }],
   /**
    * compareAndSet(key, expected, next) → whether it stored `next`: only if the
@@ -133,6 +138,16 @@ class Controller extends EventEmitter {
     this.#namespace = namespace
     /** 'master', 'worker' or 'manager' (the worker hosting the store in relay mode). */
     this.role = role
+    if (namespace === null) {
+      client.onWatchOverflow = (lost) =>
+        this.#report(
+          new SharedMemoryError(
+            'ERR_WATCH_OVERFLOW',
+            `sharedmemory: this process fell behind on watch events and ${lost} batches of them were dropped; ` +
+              'keep watch listeners quick, or watch fewer keys',
+          ),
+        )
+    }
   }
 
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
@@ -158,18 +173,102 @@ class Controller extends EventEmitter {
     return new Controller(this.#client, { role: this.role, callbackStyle: this.#style, namespace: name })
   }
 
+  /**
+   * lock(key[, {lease, wait}][, callback]) → a Lock once this process holds
+   * it. Waiters are served in the order they asked; one that waited `wait`
+   * ms (default 10 s; 0: do not wait; Infinity: as long as it takes) fails
+   * with ERR_LOCK_TIMEOUT. The lock goes to the next waiter on release(),
+   * when its `lease` (default 30 s) runs out, or at once when this process
+   * exits, however it exits.
+   */
+  lock(key, options, callback) {
+    if (typeof options === 'function') [options, callback] = [undefined, options]
+    return this.#call(callback, () => {
+      const { lease, wait } = lockOptions(options)
+      const encoded = encodeKey(key)
+      const held = (token) =>
+        new Lock(key, token, {
+          release: () => this.#client.request(...this.request('unlock', encoded, String(token))),
+          extend: (ms) => {
+            try {
+              return this.#client.request(...this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+            } catch (err) {
+              return Promise.reject(err)
+            }
+          },
+        })
+      const arg = JSON.stringify({ lease, wait: wait === Infinity ? null : wait })
+      return this.#client.request(...this.request('lock', encoded, arg, held, undefined, wait))
+    })
+  }
+
+  /**
+   * Runs `fn(lock)` holding the lock on `key` (options as lock()), and
+   * releases it when `fn`'s promise settles → what `fn` answered.
+   */
+  async withLock(key, fn, options) {
+    if (typeof fn !== 'function') throw invalid('withLock() takes a function to run while holding the lock')
+    const lock = await this.lock(key, options)
+    try {
+      return await fn(lock)
+    } finally {
+      await lock.release().catch(noop)
+    }
+  }
+
+  /**
+   * watch(pattern, listener) → a function that stops the watch. `listener`
+   * gets {key, kind, value} for every change of a key of this namespace
+   * matching `pattern` (a key, or a Redis glob such as 'user:*'), from any
+   * process, in the order the store applied them; kind is 'set' (with the
+   * new value), 'delete', 'expire' or 'evict'. The function's `ready`
+   * promise resolves once the store has the watch (changes from then on
+   * are seen). Stopping answers a promise too.
+   */
+  watch(pattern, listener) {
+    if (typeof pattern !== 'string') throw invalid('watch() takes a key or glob pattern string')
+    if (typeof listener !== 'function') throw invalid('watch() takes a listener function')
+    const opts = this.request('watch', 'null', '0')[4]
+    const decode = (event) => listener(event.kind === 'set' ? { ...event, value: this.decode(event.value) } : event)
+    const { id, started } = this.#client.watch(pattern, decode, opts)
+    const stop = () => {
+      const stopped = this.#client.unwatch(id, opts)
+      stopped.catch(noop)
+      return stopped
+    }
+    stop.ready = started.then(() => undefined)
+    stop.ready.catch(noop)
+    return stop
+  }
+
   // Helpers for the operations table.
 
   /** One request for the client, with this controller's namespace added to its options. */
-  request(op, key, arg, map, options) {
+  request(op, key, arg, map, options, wait) {
     const opts = {}
     if (this.#namespace !== null) opts.ns = this.#namespace
     for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
-    return [op, key, arg, map, Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined]
+    return [op, key, arg, map, Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined, wait]
   }
 
+  /** A value as the JSON text the store keeps, per this process's `serialization` option. */
   encode(value) {
-    return encodeValue(value, this.#client.maxValueSize)
+    return encodeValue(value, this.#client.maxValueSize, this.#client.serialization)
+  }
+
+  /**
+   * The inverse of `encode`, for every stored value an answer carries (get,
+   * mget, getSet, and anything else that hands stored values back, such as
+   * change events): the identity with serialization 'json'; with 'advanced',
+   * rebuilds what node:v8 serialized.
+   */
+  decode(value) {
+    return decodeValue(value, this.#client.serialization)
+  }
+
+  /** `decode` as a reply map, or none when values need no decoding ('json'). */
+  decoder() {
+    return this.#client.serialization === 'advanced' ? (value) => this.decode(value) : undefined
   }
 
   // An object's properties as one 'mset' plus a 'del' per undefined value.
@@ -277,6 +376,20 @@ function checkOptions(options, known) {
   if (options.nx !== undefined) checked.nx = Boolean(options.nx)
   if (options.xx !== undefined) checked.xx = Boolean(options.xx)
   return checked
+}
+
+function lockOptions(options) {
+  if (options === undefined || options === null) return { lease: LOCK_LEASE, wait: LOCK_WAIT }
+  if (typeof options !== 'object') throw invalid('lock options must be an object')
+  for (const name of Object.keys(options)) {
+    if (name !== 'lease' && name !== 'wait') throw invalid(`unknown option ${name} (lock() takes lease, wait)`)
+  }
+  const lease = options.lease === undefined ? LOCK_LEASE : checkTtl(options.lease)
+  const wait = options.wait === undefined ? LOCK_WAIT : options.wait
+  if (typeof wait !== 'number' || !(wait >= 0)) {
+    throw invalid(`wait is a number of milliseconds (0 to not wait, Infinity to wait as long as it takes), got ${String(wait)}`)
+  }
+  return { lease, wait }
 }
 
 function amount(by, sign = 1) {

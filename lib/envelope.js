@@ -6,13 +6,19 @@
 //
 // Kinds, and who sends them:
 //   hello    worker → master   "I called init(); tell me when the store is served"
-//   welcome  master → worker   the store is served; carries the host's limits
-//                              and, when it serves one, its socket {name, token}
+//   welcome  master → worker   the store is served; carries the host's limits,
+//                              its `serialization` ('json' or 'advanced'; absent
+//                              from older hosts, meaning 'json') and, when it
+//                              serves one, its socket {name, token}
 //   down     master → worker   the host went away; pending requests fail
 //   req      worker → master   a request batch `b`   (master → manager: plus origin `o`)
 //   res      master → worker   a reply batch `r`     (manager → master: plus origin `o`)
+//   push     master → worker   what the store pushes to that worker `p` (a lock granted
+//                              later, watch events)   (manager → master: plus origin `o`)
+//   gone     master → manager  worker `o` exited: its locks pass on, its watches end
 //   hosting  manager → master  the manager worker has created its store (relay
-//                              mode); carries its limits and socket like welcome
+//                              mode); carries its limits, serialization and
+//                              socket like welcome
 
 const TAG = '__sharedmemory__'
 const VERSION = 1
@@ -29,16 +35,28 @@ function open(message) {
       return message
     case 'hosting':
     case 'welcome':
-      return Number.isInteger(message.maxValueSize) && validSocket(message.socket) ? message : null
+      return Number.isInteger(message.maxValueSize) && validSocket(message.socket) && validSerialization(message.serialization)
+        ? message
+        : null
     case 'down':
       return typeof message.code === 'string' && typeof message.message === 'string' ? message : null
     case 'req':
       return typeof message.b === 'string' && (message.o === undefined || Number.isInteger(message.o)) ? message : null
     case 'res':
       return typeof message.r === 'string' && (message.o === undefined || Number.isInteger(message.o)) ? message : null
+    case 'push':
+      return typeof message.p === 'string' && (message.o === undefined || Number.isInteger(message.o)) ? message : null
+    case 'gone':
+      return Number.isInteger(message.o) ? message : null
     default:
       return null
   }
+}
+
+// The host's `serialization` option; hosts older than the option send none
+// (they use 'json'). Any string is kept, so a worker can say what differs.
+function validSerialization(serialization) {
+  return serialization === undefined || typeof serialization === 'string'
 }
 
 function validSocket(socket) {

@@ -7,7 +7,7 @@
 const codes = Object.freeze({
   ERR_INVALID_KEY: 'a key must be a string or a number',
   ERR_KEY_TOO_LARGE: 'the encoded key is longer than 64 KiB',
-  ERR_INVALID_VALUE: 'the value cannot be encoded as JSON',
+  ERR_INVALID_VALUE: 'the value cannot be encoded (as JSON, or by node:v8 with serialization "advanced")',
   ERR_VALUE_TOO_LARGE: 'the encoded value is longer than maxValueSize',
   ERR_NOT_A_NUMBER: 'plusOne met a value that is not a number',
   ERR_TIMEOUT: 'no reply within the timeout',
@@ -18,6 +18,9 @@ const codes = Object.freeze({
   ERR_INVALID_CONFIG: 'init() was given a config it cannot use',
   ERR_INVALID_ARGUMENT: 'a method was given an option or amount it cannot use',
   ERR_PROTOCOL: 'a malformed request or reply',
+  ERR_LOCK_TIMEOUT: 'a lock was held by another process for longer than the wait option allowed',
+  ERR_WATCH_OVERFLOW: 'this process fell so far behind on watch events that some were dropped',
+  ERR_SERIALIZATION_MISMATCH: 'this process and the one hosting the store were given different serialization options',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

@@ -9,7 +9,11 @@
 //   batches the master forwards, from the manager's store.
 //
 // Neither keeps per-request state: a reply batch is addressed by the
-// worker id it came from, so a worker that exits leaves nothing behind.
+// worker id it came from. Each worker is an owner of the store (see
+// hosted-store.js), so the locks it holds and the watches it started end
+// when it exits, and what the store pushes to it is posted to it.
+// A reply batch lacks the requests answered later (a lock that has to
+// wait); their answers come as pushes.
 
 const cluster = require('node:cluster')
 
@@ -25,15 +29,18 @@ class MasterHost {
   #managerReady = false
   #managerGone = false
   #greeted = new Set() // ids of workers that said hello and are alive
+  #owners = new Map() // worker id → its owner number in the store (not in relay mode)
   #maxValueSize
+  #serialization // how the store's values are encoded: this process's option, or in relay mode the manager's
   #socket // {name, token} workers may connect to, or null
   #own = null // the master's own client, in relay mode
   #ownOptions // {socket, timeout}: how the master's own client connects, in relay mode
 
-  constructor({ store, managerId, maxValueSize, socket, timeout }) {
+  constructor({ store, managerId, maxValueSize, serialization, socket, timeout }) {
     this.#store = store
     this.#managerId = managerId
     this.#maxValueSize = maxValueSize
+    this.#serialization = serialization
     this.#socket = store && socket ? listen(store) : null
     this.#ownOptions = { socket, timeout }
     cluster.on('message', (worker, message) => this.#onMessage(worker, message))
@@ -65,8 +72,11 @@ class MasterHost {
         if (this.#serving()) this.#welcome(worker)
         break
       case 'req':
-        if (this.#store) post(worker, seal('res', { r: this.#store.applyBatch(message.b) }))
+        if (this.#store) post(worker, seal('res', { r: this.#store.applyBatch(message.b, this.#ownerOf(worker)) }))
         else this.#forward(message.b, worker.id, (replies) => post(worker, seal('res', { r: replies })))
+        break
+      case 'push':
+        if (worker.id === this.#managerId && message.o !== undefined) this.#deliverPush(message.o, message.p)
         break
       case 'hosting':
         if (worker.id === this.#managerId && !this.#managerGone) this.#onManagerReady(worker, message)
@@ -77,12 +87,22 @@ class MasterHost {
     }
   }
 
+  /** The worker's owner number in the store, given at its first request. */
+  #ownerOf(worker) {
+    let owner = this.#owners.get(worker.id)
+    if (owner === undefined) {
+      owner = this.#store.connect((message) => post(worker, seal('push', { p: message })))
+      this.#owners.set(worker.id, owner)
+    }
+    return owner
+  }
+
   #serving() {
     return this.#store !== null || this.#managerReady
   }
 
   #welcome(worker) {
-    const welcome = { maxValueSize: this.#maxValueSize }
+    const welcome = { maxValueSize: this.#maxValueSize, serialization: this.#serialization }
     if (this.#socket) welcome.socket = this.#socket
     post(worker, seal('welcome', welcome))
   }
@@ -92,15 +112,18 @@ class MasterHost {
     if (this.#managerReady) return
     this.#managerReady = true
     this.#maxValueSize = message.maxValueSize
+    this.#serialization = message.serialization // undefined from an older manager: workers take it as 'json'
     this.#socket = message.socket || null
     for (const id of this.#greeted) {
       const worker = cluster.workers[id]
       if (worker) this.#welcome(worker)
     }
     if (this.#own) {
+      // The master's own calls are checked against the manager's serialization too.
+      if (this.#own.refuses(this.#serialization)) return
       const socket = this.#ownOptions.socket && tryConnect(this.#socket, this.#ownOptions)
       if (socket) this.#own.useTransport(socket)
-      this.#own.ready({ maxValueSize: this.#maxValueSize })
+      this.#own.ready({ maxValueSize: this.#maxValueSize, serialization: this.#serialization })
     }
   }
 
@@ -117,6 +140,16 @@ class MasterHost {
     )
   }
 
+  /** Relay mode: a push from the manager's store to one of the workers (or to the master itself). */
+  #deliverPush(origin, message) {
+    if (origin === 0) {
+      if (this.#own) this.#own.receive(message)
+      return
+    }
+    const worker = cluster.workers[origin]
+    if (worker) post(worker, seal('push', { p: message }))
+  }
+
   #deliver(origin, replies) {
     if (origin === 0) {
       if (this.#own) this.#own.receive(replies)
@@ -128,6 +161,15 @@ class MasterHost {
 
   #onExit(worker) {
     this.#greeted.delete(worker.id)
+    const owner = this.#owners.get(worker.id)
+    if (owner !== undefined) {
+      this.#owners.delete(worker.id)
+      this.#store.disconnect(owner)
+    }
+    if (this.#managerReady && worker.id !== this.#managerId) {
+      const manager = cluster.workers[this.#managerId]
+      if (manager) post(manager, seal('gone', { o: worker.id }))
+    }
     if (worker.id !== this.#managerId || this.#managerGone) return
     this.#managerGone = true
     this.#managerReady = false
@@ -147,17 +189,30 @@ class ManagerHost {
   #acknowledged = false
   #attempt = 0
 
-  constructor({ store, maxValueSize, socket }) {
-    const hosting = { maxValueSize }
+  constructor({ store, maxValueSize, serialization, socket }) {
+    const hosting = { maxValueSize, serialization }
     if (socket) {
       const served = listen(store)
       if (served) hosting.socket = served
+    }
+    // Each process the master relays for (origin: a worker id, or 0 for the master) is an owner of the store.
+    const owners = new Map()
+    const ownerOf = (origin) => {
+      let owner = owners.get(origin)
+      if (owner === undefined) {
+        owner = store.connect((message) => post(process, seal('push', { p: message, o: origin })))
+        owners.set(origin, owner)
+      }
+      return owner
     }
     process.on('message', (raw) => {
       const message = open(raw)
       if (!message) return
       if (message.k === 'req' && message.o !== undefined) {
-        post(process, seal('res', { r: store.applyBatch(message.b), o: message.o }))
+        post(process, seal('res', { r: store.applyBatch(message.b, ownerOf(message.o)), o: message.o }))
+      } else if (message.k === 'gone' && owners.has(message.o)) {
+        store.disconnect(owners.get(message.o))
+        owners.delete(message.o)
       } else if (message.k === 'welcome') {
         this.#acknowledged = true
       }

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::host::Host;
+use crate::peers::{Owner, Push, Sink};
 use crate::protocol;
 use crate::socket::client::{SocketClient, SyncError};
 use crate::socket::server;
-use crate::store::{Store, StoreConfig, DEFAULT_MAX_VALUE_BYTES};
+use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::Sweeper;
 
 /// How a store is bounded. Every field is optional.
@@ -44,17 +46,53 @@ pub struct StoreStats {
 /// How often expired entries are looked for in the background.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(100);
 
-/// A store living in this process.
+/// A message the host pushes to a process its JavaScript serves (see `connect`).
+#[napi(object)]
+pub struct PushMessage {
+  /// Who it is for: `localOwner`, or a number `connect()` gave.
+  pub owner: u32,
+  /// `!` and a reply batch, or `~` and watch events.
+  pub message: String,
+}
+
+type PushFn = ThreadsafeFunction<PushMessage, (), PushMessage, Status, false, true>;
+
+/// Pushes for one owner, handed to the hosting process's JavaScript.
+struct JsSink {
+  owner: Owner,
+  deliver: Arc<PushFn>,
+}
+
+impl Sink for JsSink {
+  fn push(&self, message: Push, _essential: bool) {
+    let push = PushMessage {
+      owner: self.owner as u32,
+      message,
+    };
+    self
+      .deliver
+      .call(push, ThreadsafeFunctionCallMode::NonBlocking);
+  }
+}
+
+/// A store living in this process, with its locks and watches.
 #[napi]
 pub struct NativeStore {
-  store: Arc<Store>,
+  host: Arc<Host>,
+  deliver: Arc<PushFn>,
+  local: Owner,
   _sweeper: Sweeper,
 }
 
 #[napi]
 impl NativeStore {
+  /// `onPush` gets what the host pushes to this process and to the
+  /// processes it serves over IPC (see `connect`).
   #[napi(constructor)]
-  pub fn new(options: Option<StoreOptions>) -> Result<Self> {
+  pub fn new(
+    options: Option<StoreOptions>,
+    on_push: Function<'_, PushMessage, ()>,
+  ) -> Result<Self> {
     let options = options.unwrap_or(StoreOptions {
       max_entries: None,
       idle_expiry_ms: None,
@@ -87,36 +125,67 @@ impl NativeStore {
         .max_value_bytes
         .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
     };
-    let store = Arc::new(Store::new(config));
+    let host = Arc::new(Host::new(config));
     // TTLs can be given to any key, so the sweeper always runs: every 100 ms,
     // or a few times per idle period when that is shorter.
     let interval = idle_expiry.map_or(SWEEP_INTERVAL, |idle| {
       (idle / 4).clamp(Duration::from_millis(10), SWEEP_INTERVAL)
     });
-    let sweeper = Sweeper::start(&store, interval)
+    let sweeper = Sweeper::start(&host, interval)
       .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?;
+    let deliver: Arc<PushFn> = Arc::new(
+      on_push
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?,
+    );
+    let local = connect_js(&host, &deliver);
     Ok(NativeStore {
-      store,
+      host,
+      deliver,
+      local,
       _sweeper: sweeper,
     })
   }
 
-  /// Applies a request batch and answers the reply batch (see `protocol`).
+  /// The owner number of this process's own requests.
+  #[napi(getter)]
+  pub fn local_owner(&self) -> u32 {
+    self.local as u32
+  }
+
+  /// Registers a process this one serves over IPC; its locks and watches
+  /// are its own, and its pushes go to `onPush` with the number answered.
+  #[napi]
+  pub fn connect(&self) -> u32 {
+    connect_js(&self.host, &self.deliver) as u32
+  }
+
+  /// A process registered with `connect` went away: its locks pass on, its watches end.
+  #[napi]
+  pub fn disconnect(&self, owner: u32) {
+    self.host.disconnect(owner as Owner);
+  }
+
+  /// Applies a request batch from `owner` (default: this process) and
+  /// answers the reply batch (see `protocol`).
   #[napi(catch_unwind)]
-  pub fn apply_batch(&self, batch: String) -> String {
-    protocol::apply_batch(&self.store, &batch)
+  pub fn apply_batch(&self, batch: String, owner: Option<u32>) -> String {
+    let owner = owner.map_or(self.local, |owner| owner as Owner);
+    self.host.apply(owner, &batch)
   }
 
   /// Serves this store on the local socket `name` to clients presenting `token`.
   #[napi]
   pub fn serve_socket(&self, name: String, token: String) -> Result<()> {
-    server::serve(self.store.clone(), &name, token.as_bytes())
+    server::serve(self.host.clone(), &name, token.as_bytes())
       .map_err(|err| Error::from_reason(format!("cannot serve the socket {name}: {err}")))
   }
 
   #[napi]
   pub fn stats(&self) -> StoreStats {
-    let s = self.store.stats();
+    let s = self.host.store().stats();
     StoreStats {
       entries: s.entries as f64,
       bytes: s.bytes as f64,
@@ -126,6 +195,29 @@ impl NativeStore {
       deletes: s.deletes as f64,
       expirations: s.expirations as f64,
       evictions: s.evictions as f64,
+    }
+  }
+}
+
+/// Connects a new owner whose pushes go to JavaScript, tagged with its number.
+fn connect_js(host: &Host, deliver: &Arc<PushFn>) -> Owner {
+  let sink = Arc::new(LateSink::default());
+  let owner = host.connect(sink.clone());
+  let _ = sink.0.set(JsSink {
+    owner,
+    deliver: deliver.clone(),
+  });
+  owner
+}
+
+/// A sink whose target is set right after the owner gets its number.
+#[derive(Default)]
+struct LateSink(std::sync::OnceLock<JsSink>);
+
+impl Sink for LateSink {
+  fn push(&self, message: Push, essential: bool) {
+    if let Some(sink) = self.0.get() {
+      sink.push(message, essential);
     }
   }
 }

@@ -15,6 +15,8 @@ pub enum StoreError {
   ValueTooLarge { size: usize, limit: usize },
   /// An increment met a stored value that is not a number, or produced a non-finite one.
   NotANumber,
+  /// A lock was not acquired within the wait its request allowed; carries the lock's key text.
+  LockTimeout(String),
   /// A request the protocol does not understand.
   Protocol(String),
 }
@@ -26,6 +28,7 @@ impl StoreError {
       StoreError::KeyTooLarge { .. } => "ERR_KEY_TOO_LARGE",
       StoreError::ValueTooLarge { .. } => "ERR_VALUE_TOO_LARGE",
       StoreError::NotANumber => "ERR_NOT_A_NUMBER",
+      StoreError::LockTimeout(_) => "ERR_LOCK_TIMEOUT",
       StoreError::Protocol(_) => "ERR_PROTOCOL",
     }
   }
@@ -45,6 +48,10 @@ impl fmt::Display for StoreError {
       StoreError::NotANumber => write!(
         f,
         "the stored value is not a number, or the result would not be a finite number; it was left as it was"
+      ),
+      StoreError::LockTimeout(key) => write!(
+        f,
+        "the lock {key} is held by another process and was not released within the wait (the lock's wait option)"
       ),
       StoreError::Protocol(msg) => write!(f, "malformed request: {msg}"),
     }

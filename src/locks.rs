@@ -2,14 +2,16 @@
 //!
 //! A lock is held by an *owner* (one connected process: a socket
 //! connection, a worker on the IPC channel, or the hosting process itself)
-//! for at most its lease. Waiters are served in the order they asked.
-//! Every grant carries a fencing token larger than any before it, so a
-//! resource guarded by the lock can refuse a holder whose lease already
-//! ran out. When an owner goes away (its process exited or was killed),
-//! its locks are released and its waiting requests dropped at once.
+//! for at most its lease. Waiters are served in the order they asked, each
+//! for at most its own wait. Every grant carries a fencing token larger than
+//! any before it, so a resource guarded by the lock can refuse a holder
+//! whose lease already ran out. When an owner goes away (its process exited
+//! or was killed), its locks are released and its waiting requests dropped
+//! at once.
 //!
-//! The table only decides; it answers the grants its changes produce, and
-//! the caller delivers them to their owners.
+//! The table only decides. A request that cannot be answered at once is
+//! answered later by a [`Notice`], which the table hands back from whatever
+//! call produced it; the caller delivers notices to their owners.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -17,24 +19,44 @@ use std::time::{Duration, Instant};
 /// Who holds or waits: a connection or process, numbered by the host.
 pub type Owner = u64;
 
-/// A lock given to a waiter that asked earlier: tell `owner` that its
-/// request `request` now holds the lock with `token`.
+/// The later answer to a request that waited.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-  pub owner: Owner,
-  pub request: u64,
-  pub key: Box<[u8]>,
-  pub token: u64,
+pub enum Notice {
+  /// `owner`'s request `request` now holds `key` with fencing token `token`.
+  Granted {
+    owner: Owner,
+    request: u64,
+    key: Box<[u8]>,
+    token: u64,
+  },
+  /// `owner`'s request `request` waited its whole wait for `key` in vain.
+  TimedOut {
+    owner: Owner,
+    request: u64,
+    key: Box<[u8]>,
+  },
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Acquire {
   /// Held now, with this fencing token.
   Granted(u64),
-  /// Someone holds it; the request waits its turn (answered later by a [`Grant`]).
+  /// Someone holds it; the request waits its turn (answered by a [`Notice`]).
   Queued,
   /// Someone holds it and the caller would not wait.
   Busy,
+}
+
+/// What a request for a lock asks.
+#[derive(Debug, Clone, Copy)]
+pub struct LockRequest {
+  pub owner: Owner,
+  /// The caller's id for the request, given back in its notice.
+  pub request: u64,
+  /// How long the lock is held at most once granted.
+  pub lease: Duration,
+  /// How long to wait for it: zero to not wait, `None` to wait as long as it takes.
+  pub wait: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -58,28 +80,22 @@ struct Waiter {
   owner: Owner,
   request: u64,
   lease: Duration,
+  until: Option<Instant>,
 }
 
 impl LockTable {
-  /// Takes `key` for `lease` if it is free; otherwise queues the request
-  /// (when `wait`) or answers [`Acquire::Busy`].
-  pub fn acquire(
-    &mut self,
-    key: &[u8],
-    owner: Owner,
-    request: u64,
-    lease: Duration,
-    wait: bool,
-    now: Instant,
-  ) -> Acquire {
-    self.expire_lease(key, now);
-    match self.locks.get_mut(key) {
+  /// Takes `key` if it is free; otherwise queues the request (when it may
+  /// wait) or answers [`Acquire::Busy`]. A lease of the current holder that
+  /// has run out is noticed here, which may produce notices for others.
+  pub fn acquire(&mut self, key: &[u8], ask: LockRequest, now: Instant) -> (Acquire, Vec<Notice>) {
+    let notices = self.expire_key(key, now);
+    let answer = match self.locks.get_mut(key) {
       None => {
-        self.last_token += 1;
+        let token = self.next_token();
         let holder = Holder {
-          owner,
-          token: self.last_token,
-          until: now + lease,
+          owner: ask.owner,
+          token,
+          until: now + ask.lease,
         };
         self.locks.insert(
           key.into(),
@@ -88,56 +104,52 @@ impl LockTable {
             waiters: VecDeque::new(),
           },
         );
-        Acquire::Granted(self.last_token)
+        Acquire::Granted(token)
       }
-      Some(lock) if wait => {
+      Some(_) if ask.wait == Some(Duration::ZERO) => Acquire::Busy,
+      Some(lock) => {
         lock.waiters.push_back(Waiter {
-          owner,
-          request,
-          lease,
+          owner: ask.owner,
+          request: ask.request,
+          lease: ask.lease,
+          until: ask.wait.map(|wait| now + wait),
         });
         Acquire::Queued
       }
-      Some(_) => Acquire::Busy,
-    }
+    };
+    (answer, notices)
   }
 
   /// Releases `key` if `token` still holds it; answers whether it did, and
-  /// the grant to the next waiter if there is one.
-  pub fn release(&mut self, key: &[u8], token: u64, now: Instant) -> (bool, Option<Grant>) {
+  /// the notice to the next waiter if there is one.
+  pub fn release(&mut self, key: &[u8], token: u64, now: Instant) -> (bool, Vec<Notice>) {
     match self.locks.get(key) {
       Some(lock) if lock.holder.token == token => (true, self.pass_on(key, now)),
-      _ => (false, None),
+      _ => (false, Vec::new()),
     }
   }
 
-  /// Gives the holder of `token` more time; answers whether it still held the lock.
-  pub fn extend(&mut self, key: &[u8], token: u64, lease: Duration, now: Instant) -> bool {
-    self.expire_lease(key, now);
+  /// Gives the holder of `token` a new lease from now; answers whether it
+  /// still held the lock.
+  pub fn extend(
+    &mut self,
+    key: &[u8],
+    token: u64,
+    lease: Duration,
+    now: Instant,
+  ) -> (bool, Vec<Notice>) {
+    let notices = self.expire_key(key, now);
     match self.locks.get_mut(key) {
       Some(lock) if lock.holder.token == token => {
         lock.holder.until = now + lease;
-        true
+        (true, notices)
       }
-      _ => false,
+      _ => (false, notices),
     }
   }
 
-  /// A waiting request gave up (its wait ran out): drop it from the queue.
-  /// Answers whether it was still waiting.
-  pub fn cancel(&mut self, key: &[u8], owner: Owner, request: u64) -> bool {
-    let Some(lock) = self.locks.get_mut(key) else {
-      return false;
-    };
-    let before = lock.waiters.len();
-    lock
-      .waiters
-      .retain(|w| !(w.owner == owner && w.request == request));
-    lock.waiters.len() != before
-  }
-
   /// `owner` is gone: release what it held, forget what it waited for.
-  pub fn owner_gone(&mut self, owner: Owner, now: Instant) -> Vec<Grant> {
+  pub fn owner_gone(&mut self, owner: Owner, now: Instant) -> Vec<Notice> {
     let mut held = Vec::new();
     for (key, lock) in self.locks.iter_mut() {
       lock.waiters.retain(|w| w.owner != owner);
@@ -145,29 +157,26 @@ impl LockTable {
         held.push(key.clone());
       }
     }
-    held
-      .iter()
-      .filter_map(|key| self.pass_on(key, now))
-      .collect()
+    held.iter().flat_map(|key| self.pass_on(key, now)).collect()
   }
 
-  /// Releases every lock whose lease ran out; answers the grants that follow.
-  pub fn expire_leases(&mut self, now: Instant) -> Vec<Grant> {
-    let expired: Vec<Box<[u8]>> = self
+  /// Ends every lease and every wait that has run out, answering the notices that follow.
+  pub fn expire(&mut self, now: Instant) -> Vec<Notice> {
+    let due: Vec<Box<[u8]>> = self
       .locks
       .iter()
-      .filter(|(_, lock)| lock.holder.until <= now)
+      .filter(|(_, lock)| lock.next_deadline() <= now)
       .map(|(key, _)| key.clone())
       .collect();
-    expired
+    due
       .iter()
-      .filter_map(|key| self.pass_on(key, now))
+      .flat_map(|key| self.expire_key(key, now))
       .collect()
   }
 
-  /// The earliest lease end, for a sweeper to know when to look again.
-  pub fn next_lease_end(&self) -> Option<Instant> {
-    self.locks.values().map(|lock| lock.holder.until).min()
+  /// When the next lease or wait runs out, for a timer to know when to look again.
+  pub fn next_deadline(&self) -> Option<Instant> {
+    self.locks.values().map(Lock::next_deadline).min()
   }
 
   /// Locks held now.
@@ -179,36 +188,67 @@ impl LockTable {
     self.locks.is_empty()
   }
 
-  fn expire_lease(&mut self, key: &[u8], now: Instant) -> Option<Grant> {
-    match self.locks.get(key) {
-      Some(lock) if lock.holder.until <= now => self.pass_on(key, now),
-      _ => None,
+  fn next_token(&mut self) -> u64 {
+    self.last_token += 1;
+    self.last_token
+  }
+
+  /// Ends the waits on `key` that ran out, then its lease if that ran out.
+  fn expire_key(&mut self, key: &[u8], now: Instant) -> Vec<Notice> {
+    let Some(lock) = self.locks.get_mut(key) else {
+      return Vec::new();
+    };
+    let mut notices = Vec::new();
+    lock.waiters.retain(|w| {
+      let waiting = w.until.is_none_or(|until| until > now);
+      if !waiting {
+        notices.push(Notice::TimedOut {
+          owner: w.owner,
+          request: w.request,
+          key: key.into(),
+        });
+      }
+      waiting
+    });
+    if lock.holder.until <= now {
+      notices.extend(self.pass_on(key, now));
     }
+    notices
   }
 
   /// The holder of `key` is done: the first waiter takes over, or the lock goes.
-  fn pass_on(&mut self, key: &[u8], now: Instant) -> Option<Grant> {
-    let lock = self.locks.get_mut(key)?;
+  fn pass_on(&mut self, key: &[u8], now: Instant) -> Vec<Notice> {
+    let token = self.last_token + 1;
+    let Some(lock) = self.locks.get_mut(key) else {
+      return Vec::new();
+    };
     match lock.waiters.pop_front() {
       Some(next) => {
-        self.last_token += 1;
         lock.holder = Holder {
           owner: next.owner,
-          token: self.last_token,
+          token,
           until: now + next.lease,
         };
-        Some(Grant {
+        self.last_token = token;
+        vec![Notice::Granted {
           owner: next.owner,
           request: next.request,
           key: key.into(),
-          token: self.last_token,
-        })
+          token,
+        }]
       }
       None => {
         self.locks.remove(key);
-        None
+        Vec::new()
       }
     }
+  }
+}
+
+impl Lock {
+  fn next_deadline(&self) -> Instant {
+    let waits = self.waiters.iter().filter_map(|w| w.until);
+    waits.fold(self.holder.until, Instant::min)
   }
 }
 
@@ -218,32 +258,48 @@ mod tests {
 
   const LEASE: Duration = Duration::from_secs(10);
 
+  fn ask(owner: Owner, request: u64) -> LockRequest {
+    LockRequest {
+      owner,
+      request,
+      lease: LEASE,
+      wait: None,
+    }
+  }
+
+  fn granted(notices: &[Notice]) -> Vec<(Owner, u64, u64)> {
+    notices
+      .iter()
+      .filter_map(|n| match n {
+        Notice::Granted {
+          owner,
+          request,
+          token,
+          ..
+        } => Some((*owner, *request, *token)),
+        Notice::TimedOut { .. } => None,
+      })
+      .collect()
+  }
+
   #[test]
   fn waiters_are_served_in_order_with_growing_tokens() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    assert_eq!(
-      table.acquire(b"k", 1, 10, LEASE, true, now),
-      Acquire::Granted(1)
-    );
-    assert_eq!(
-      table.acquire(b"k", 2, 20, LEASE, true, now),
-      Acquire::Queued
-    );
-    assert_eq!(
-      table.acquire(b"k", 3, 30, LEASE, true, now),
-      Acquire::Queued
-    );
-    assert_eq!(table.acquire(b"k", 4, 40, LEASE, false, now), Acquire::Busy);
+    assert_eq!(table.acquire(b"k", ask(1, 10), now).0, Acquire::Granted(1));
+    assert_eq!(table.acquire(b"k", ask(2, 20), now).0, Acquire::Queued);
+    assert_eq!(table.acquire(b"k", ask(3, 30), now).0, Acquire::Queued);
+    let no_wait = LockRequest {
+      wait: Some(Duration::ZERO),
+      ..ask(4, 40)
+    };
+    assert_eq!(table.acquire(b"k", no_wait, now).0, Acquire::Busy);
     let (released, next) = table.release(b"k", 1, now);
     assert!(released);
-    assert_eq!(
-      next.map(|g| (g.owner, g.request, g.token)),
-      Some((2, 20, 2))
-    );
+    assert_eq!(granted(&next), vec![(2, 20, 2)]);
     let (_, next) = table.release(b"k", 2, now);
-    assert_eq!(next.map(|g| (g.owner, g.token)), Some((3, 3)));
-    assert_eq!(table.release(b"k", 3, now), (true, None));
+    assert_eq!(granted(&next), vec![(3, 30, 3)]);
+    assert_eq!(table.release(b"k", 3, now), (true, vec![]));
     assert!(table.is_empty());
   }
 
@@ -251,8 +307,8 @@ mod tests {
   fn a_stale_token_releases_nothing() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    table.acquire(b"k", 1, 1, LEASE, true, now);
-    assert_eq!(table.release(b"k", 99, now), (false, None));
+    table.acquire(b"k", ask(1, 1), now);
+    assert_eq!(table.release(b"k", 99, now), (false, vec![]));
     assert_eq!(table.len(), 1);
   }
 
@@ -260,72 +316,78 @@ mod tests {
   fn an_owner_that_goes_away_hands_its_locks_on_and_stops_waiting() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    table.acquire(b"a", 1, 1, LEASE, true, now);
-    table.acquire(b"b", 2, 2, LEASE, true, now);
-    table.acquire(b"a", 2, 3, LEASE, true, now); // 2 waits for a
-    table.acquire(b"b", 1, 4, LEASE, true, now); // 1 waits for b
-    table.acquire(b"b", 3, 5, LEASE, true, now); // 3 waits for b after 1
-    let grants = table.owner_gone(1, now);
-    assert_eq!(grants.len(), 1);
-    assert_eq!(
-      (grants[0].owner, grants[0].request, &*grants[0].key),
-      (2, 3, &b"a"[..])
-    );
+    table.acquire(b"a", ask(1, 1), now);
+    table.acquire(b"b", ask(2, 2), now);
+    table.acquire(b"a", ask(2, 3), now); // 2 waits for a
+    table.acquire(b"b", ask(1, 4), now); // 1 waits for b
+    table.acquire(b"b", ask(3, 5), now); // 3 waits for b after 1
+    assert_eq!(granted(&table.owner_gone(1, now)), vec![(2, 3, 3)]);
     // 1 no longer waits for b: when 2 releases b, 3 gets it.
-    let token_b = 2;
-    let (_, next) = table.release(b"b", token_b, now);
-    assert_eq!(next.map(|g| g.owner), Some(3));
+    let (_, next) = table.release(b"b", 2, now);
+    assert_eq!(granted(&next), vec![(3, 5, 4)]);
   }
 
   #[test]
-  fn a_lease_that_runs_out_releases_the_lock() {
+  fn a_lease_that_runs_out_passes_the_lock_on() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    table.acquire(b"k", 1, 1, Duration::from_millis(100), true, now);
-    table.acquire(b"k", 2, 2, LEASE, true, now);
+    let short = LockRequest {
+      lease: Duration::from_millis(100),
+      ..ask(1, 1)
+    };
+    table.acquire(b"k", short, now);
+    table.acquire(b"k", ask(2, 2), now);
     assert_eq!(
-      table.next_lease_end(),
+      table.next_deadline(),
       Some(now + Duration::from_millis(100))
     );
-    assert!(table
-      .expire_leases(now + Duration::from_millis(99))
-      .is_empty());
-    let grants = table.expire_leases(now + Duration::from_millis(100));
-    assert_eq!(
-      grants
-        .iter()
-        .map(|g| (g.owner, g.token))
-        .collect::<Vec<_>>(),
-      vec![(2, 2)]
-    );
+    assert!(table.expire(now + Duration::from_millis(99)).is_empty());
+    let notices = table.expire(now + Duration::from_millis(100));
+    assert_eq!(granted(&notices), vec![(2, 2, 2)]);
     // The old holder's token no longer works.
-    assert_eq!(table.release(b"k", 1, now), (false, None));
+    assert!(!table.release(b"k", 1, now).0);
   }
 
   #[test]
-  fn an_expired_lease_is_noticed_on_acquire_and_extend() {
+  fn an_expired_lease_noticed_on_acquire_still_tells_the_waiter() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    table.acquire(b"k", 1, 1, Duration::from_millis(10), true, now);
+    let short = LockRequest {
+      lease: Duration::from_millis(10),
+      ..ask(1, 1)
+    };
+    table.acquire(b"k", short, now);
+    table.acquire(b"k", ask(2, 2), now);
     let later = now + Duration::from_millis(10);
-    assert!(!table.extend(b"k", 1, LEASE, later));
-    assert_eq!(
-      table.acquire(b"k", 2, 2, LEASE, false, later),
-      Acquire::Granted(2)
-    );
-    assert!(table.extend(b"k", 2, LEASE, later));
+    let (answer, notices) = table.acquire(b"k", ask(3, 3), later);
+    assert_eq!(granted(&notices), vec![(2, 2, 2)], "2 was first in line");
+    assert_eq!(answer, Acquire::Queued);
+    assert!(!table.extend(b"k", 1, LEASE, later).0);
+    assert!(table.extend(b"k", 2, LEASE, later).0);
   }
 
   #[test]
-  fn a_cancelled_waiter_is_skipped() {
+  fn a_wait_that_runs_out_times_out_alone() {
     let mut table = LockTable::default();
     let now = Instant::now();
-    table.acquire(b"k", 1, 1, LEASE, true, now);
-    table.acquire(b"k", 2, 2, LEASE, true, now);
-    table.acquire(b"k", 3, 3, LEASE, true, now);
-    assert!(table.cancel(b"k", 2, 2));
-    assert!(!table.cancel(b"k", 2, 2));
-    let (_, next) = table.release(b"k", 1, now);
-    assert_eq!(next.map(|g| g.owner), Some(3));
+    table.acquire(b"k", ask(1, 1), now);
+    let brief = LockRequest {
+      wait: Some(Duration::from_millis(50)),
+      ..ask(2, 2)
+    };
+    table.acquire(b"k", brief, now);
+    table.acquire(b"k", ask(3, 3), now);
+    assert_eq!(table.next_deadline(), Some(now + Duration::from_millis(50)));
+    let notices = table.expire(now + Duration::from_millis(50));
+    assert_eq!(
+      notices,
+      vec![Notice::TimedOut {
+        owner: 2,
+        request: 2,
+        key: b"k"[..].into()
+      }]
+    );
+    let (_, next) = table.release(b"k", 1, now + Duration::from_millis(60));
+    assert_eq!(granted(&next), vec![(3, 3, 2)]);
   }
 }

@@ -22,6 +22,17 @@
 //! | `"size"`    | `null`   | `0`                                 | how many keys                       |
 //! | `"clear"`   | `null`   | `0`                                 | nothing                             |
 //! | `"stats"`   | `null`   | `0`                                 | `{total, namespaces: {name: …}}`    |
+//! | `"lock"`    | the key  | `{lease, wait}` (ms; wait `null`: as long as it takes) | the fencing token, possibly later |
+//! | `"unlock"`  | the key  | the fencing token                   | `true`/`false`: whether it held the lock |
+//! | `"extend"`  | the key  | `[token, lease]`                    | `true`/`false`: whether it still held it |
+//! | `"watch"`   | a glob pattern | a subscription id              | nothing                             |
+//! | `"unwatch"` | `null`   | the subscription id                 | `true`/`false`                      |
+//!
+//! Locks and subscriptions belong to the connected process (the *owner*)
+//! that asked for them, and end when it goes away. A `lock` request that
+//! has to wait gets no reply in its batch: its reply comes later, pushed
+//! on its own (see [`crate::host`]), granted or failed with
+//! `ERR_LOCK_TIMEOUT` when its wait runs out.
 //!
 //! `options` is an object; every field is optional and unknown fields are
 //! ignored: `ns` (a namespace name; without it, the default namespace),
@@ -40,12 +51,16 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::StoreError;
-use crate::store::{qualify, Condition, Glob, SetOptions, Stats, Store, Txn};
+use crate::host::Host;
+use crate::locks::{Acquire, LockRequest, Notice};
+use crate::peers::Owner;
+use crate::store::{qualify, Condition, Glob, SetOptions, Stats, Txn};
 
 #[derive(Deserialize)]
 struct Request<'a>(
@@ -70,10 +85,26 @@ struct Options<'a> {
   keep_ttl: bool,
 }
 
-/// Applies every request of `batch` to `store` under one lock and answers
-/// the reply batch. Never fails: a request that cannot be understood gets
-/// an `ERR_PROTOCOL` reply, and the others are still applied.
-pub fn apply_batch(store: &Store, batch: &str) -> String {
+/// The caller of a batch, for the requests that need to know who asks.
+struct Caller<'h> {
+  host: &'h Host,
+  owner: Owner,
+  now: Instant,
+  /// Later answers to others that this batch's lock requests produced.
+  notices: Vec<Notice>,
+}
+
+#[derive(Deserialize)]
+struct LockArgs {
+  lease: f64,
+  wait: Option<f64>,
+}
+
+/// Applies every request of `batch` from `owner` to `host`'s store under
+/// one lock and answers the reply batch. Never fails: a request that cannot
+/// be understood gets an `ERR_PROTOCOL` reply, and the others are still
+/// applied.
+pub fn apply_batch(host: &Host, owner: Owner, batch: &str) -> String {
   let items = match serde_json::from_str::<Vec<&RawValue>>(batch) {
     Ok(items) => items,
     Err(err) => {
@@ -89,16 +120,28 @@ pub fn apply_batch(store: &Store, batch: &str) -> String {
   };
   let mut out = String::with_capacity(16 * items.len() + 2);
   out.push('[');
-  let mut tx = store.begin();
-  for (i, item) in items.iter().enumerate() {
-    if i > 0 {
+  let mut caller = Caller {
+    host,
+    owner,
+    now: Instant::now(),
+    notices: Vec::new(),
+  };
+  let mut tx = host.store().begin();
+  for item in items.iter() {
+    // A request whose reply comes later writes nothing: take its comma back.
+    let before = out.len();
+    if before > 1 {
       out.push(',');
     }
+    let start = out.len();
     match serde_json::from_str::<Request>(item.get()) {
       Ok(Request(id, op, key, arg, options)) => {
         let options = options.unwrap_or_default();
-        if let Err(err) = apply(&mut tx, id, op, key, arg, &options, &mut out) {
+        if let Err(err) = apply(&mut tx, &mut caller, id, op, key, arg, &options, &mut out) {
           write_error(&mut out, Some(id), &err);
+        }
+        if out.len() == start {
+          out.truncate(before);
         }
       }
       Err(err) => write_error(
@@ -111,6 +154,8 @@ pub fn apply_batch(store: &Store, batch: &str) -> String {
     }
   }
   out.push(']');
+  drop(tx);
+  host.deliver(caller.notices);
   out
 }
 
@@ -129,9 +174,12 @@ pub fn fail_batch(batch: &str, code: &str, message: &str) -> String {
   out
 }
 
-/// Applies one request, writing its reply; on an error, writes nothing.
+/// Applies one request, writing its reply (or nothing, when the reply
+/// comes later); on an error, writes nothing.
+#[allow(clippy::too_many_arguments)]
 fn apply(
   tx: &mut Txn<'_>,
+  caller: &mut Caller<'_>,
   id: u64,
   op: &str,
   key: &RawValue,
@@ -197,6 +245,28 @@ fn apply(
     }
     "clear" => {
       tx.clear(ns);
+      write_done(out, id);
+      return Ok(());
+    }
+    "unwatch" => {
+      let sub = serde_json::from_str::<u64>(arg.get())
+        .map_err(|_| StoreError::Protocol("unwatch takes a subscription id".into()))?;
+      let removed = caller
+        .host
+        .watches()
+        .unsubscribe(caller.host.store(), caller.owner, sub);
+      write_bool(out, id, removed);
+      return Ok(());
+    }
+    "watch" => {
+      let pattern = serde_json::from_str::<String>(key.get())
+        .map_err(|_| StoreError::Protocol("watch takes a pattern string".into()))?;
+      let sub = serde_json::from_str::<u64>(arg.get())
+        .map_err(|_| StoreError::Protocol("watch takes a subscription id".into()))?;
+      caller
+        .host
+        .watches()
+        .subscribe(caller.host.store(), caller.owner, sub, ns, &pattern);
       write_done(out, id);
       return Ok(());
     }
@@ -287,6 +357,58 @@ fn apply(
       let had = tx.persist(key);
       write_bool(out, id, had);
     }
+    "lock" => {
+      let args = serde_json::from_str::<LockArgs>(arg.get())
+        .map_err(|_| StoreError::Protocol("lock takes {lease, wait}".into()))?;
+      let ask = LockRequest {
+        owner: caller.owner,
+        request: id,
+        lease: duration(args.lease)?,
+        wait: match args.wait {
+          Some(0.0) => Some(Duration::ZERO),
+          Some(wait) => Some(duration(wait)?),
+          None => None,
+        },
+      };
+      let mut locks = caller.host.locks();
+      let (answer, notices) = locks.acquire(key, ask, caller.now);
+      let next = locks.next_deadline();
+      drop(locks);
+      caller.notices.extend(notices);
+      if let Some(at) = next {
+        caller.host.alarm().set(at);
+      }
+      match answer {
+        Acquire::Granted(token) => write_value(out, id, token.to_string().as_bytes()),
+        Acquire::Queued => {} // answered later
+        Acquire::Busy => {
+          return Err(StoreError::LockTimeout(crate::store::key_text(
+            crate::store::split(key).1,
+          )))
+        }
+      }
+    }
+    "unlock" => {
+      let token = serde_json::from_str::<u64>(arg.get())
+        .map_err(|_| StoreError::Protocol("unlock takes a fencing token".into()))?;
+      let (released, notices) = caller.host.locks().release(key, token, caller.now);
+      caller.notices.extend(notices);
+      write_bool(out, id, released);
+    }
+    "extend" => {
+      let (token, lease) = serde_json::from_str::<(u64, f64)>(arg.get())
+        .map_err(|_| StoreError::Protocol("extend takes [token, lease]".into()))?;
+      let lease = duration(lease)?;
+      let mut locks = caller.host.locks();
+      let (held, notices) = locks.extend(key, token, lease, caller.now);
+      let next = locks.next_deadline();
+      drop(locks);
+      caller.notices.extend(notices);
+      if let Some(at) = next {
+        caller.host.alarm().set(at);
+      }
+      write_bool(out, id, held);
+    }
     other => return Err(StoreError::Protocol(format!("unknown operation {other:?}"))),
   }
   Ok(())
@@ -301,6 +423,13 @@ fn namespace<'a>(options: &Options<'a>) -> Result<&'a [u8], StoreError> {
       "a namespace name must be a string".into(),
     )),
   }
+}
+
+/// A lease or wait in milliseconds.
+fn duration(ms: f64) -> Result<Duration, StoreError> {
+  millis(Some(ms))?
+    .map(Duration::from_millis)
+    .ok_or_else(|| StoreError::Protocol("a duration is needed".into()))
 }
 
 fn ttl(options: &Options<'_>) -> Result<Option<u64>, StoreError> {
@@ -378,8 +507,12 @@ mod tests {
   use super::*;
   use crate::store::StoreConfig;
 
-  fn store() -> Store {
-    Store::new(StoreConfig::default())
+  fn store() -> Host {
+    Host::new(StoreConfig::default())
+  }
+
+  fn apply_batch(host: &Host, batch: &str) -> String {
+    super::apply_batch(host, 0, batch)
   }
 
   #[test]

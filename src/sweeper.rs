@@ -1,57 +1,94 @@
-//! A background thread that removes expired entries, so memory is given
-//! back even for keys nobody reads again.
+//! A background thread that does the host's timed work: removes expired
+//! entries (so memory is given back even for keys nobody reads again) and
+//! ends lock leases and waits that ran out.
 //!
-//! It holds only a weak reference to the store and stops when the store is
-//! dropped or the sweeper is. Being a plain thread, it never keeps a Node.js
-//! process alive.
+//! It wakes every `interval`, or earlier when the host sets its [`Alarm`]
+//! for a lock deadline. It holds only a weak reference to the host and
+//! stops when the host is dropped or the sweeper is. Being a plain thread,
+//! it never keeps a Node.js process alive.
 
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::store::Store;
+use crate::host::Host;
 
-/// Entries removed per lock acquisition, so requests never wait long behind a sweep.
-const SWEEP_CHUNK: usize = 1024;
+/// Wakes the sweeper early.
+#[derive(Default)]
+pub struct Alarm {
+  state: Mutex<AlarmState>,
+  ring: Condvar,
+}
+
+#[derive(Default)]
+struct AlarmState {
+  stopped: bool,
+  at: Option<Instant>,
+}
+
+impl Alarm {
+  /// Asks the sweeper to run by `at` at the latest.
+  pub fn set(&self, at: Instant) {
+    let mut state = self.state.lock();
+    if state.at.is_none_or(|current| at < current) {
+      state.at = Some(at);
+      self.ring.notify_all();
+    }
+  }
+
+  fn stop(&self) {
+    self.state.lock().stopped = true;
+    self.ring.notify_all();
+  }
+
+  /// Sleeps until `deadline` or the alarm, whichever is first; answers false once stopped.
+  fn sleep(&self, deadline: Instant) -> bool {
+    let mut state = self.state.lock();
+    loop {
+      if state.stopped {
+        return false;
+      }
+      let until = state.at.map_or(deadline, |at| at.min(deadline));
+      if Instant::now() >= until {
+        state.at = None;
+        return true;
+      }
+      self.ring.wait_until(&mut state, until);
+    }
+  }
+}
 
 pub struct Sweeper {
-  stop: Arc<(Mutex<bool>, Condvar)>,
+  alarm: Arc<Alarm>,
   thread: Option<JoinHandle<()>>,
 }
 
 impl Sweeper {
-  /// Sweeps `store` every `interval` until dropped.
-  pub fn start(store: &Arc<Store>, interval: Duration) -> std::io::Result<Sweeper> {
-    let stop = Arc::new((Mutex::new(false), Condvar::new()));
-    let store: Weak<Store> = Arc::downgrade(store);
-    let signal = stop.clone();
+  /// Runs `host`'s timed work every `interval` (or sooner) until dropped.
+  pub fn start(host: &Arc<Host>, interval: Duration) -> std::io::Result<Sweeper> {
+    let alarm = host.alarm().clone();
+    let host: Weak<Host> = Arc::downgrade(host);
+    let wake = alarm.clone();
     let thread = thread::Builder::new()
       .name("sharedmemory-sweeper".into())
       .spawn(move || loop {
-        {
-          let (stopped, wake) = &*signal;
-          let mut stopped = stopped.lock();
-          if !*stopped {
-            wake.wait_for(&mut stopped, interval);
-          }
-          if *stopped {
-            return;
-          }
+        // The host is only borrowed while working, never while sleeping.
+        let next_deadline = match host.upgrade() {
+          Some(host) => host.tick(),
+          None => return,
+        };
+        let mut deadline = Instant::now() + interval;
+        if let Some(at) = next_deadline {
+          deadline = deadline.min(at);
         }
-        let Some(store) = store.upgrade() else { return };
-        loop {
-          let mut tx = store.begin();
-          let removed = tx.expire_due(SWEEP_CHUNK) + tx.expire_idle(SWEEP_CHUNK);
-          drop(tx);
-          if removed < SWEEP_CHUNK {
-            break;
-          }
+        if !wake.sleep(deadline) {
+          return;
         }
       })?;
     Ok(Sweeper {
-      stop,
+      alarm,
       thread: Some(thread),
     })
   }
@@ -59,9 +96,7 @@ impl Sweeper {
 
 impl Drop for Sweeper {
   fn drop(&mut self) {
-    let (stopped, wake) = &*self.stop;
-    *stopped.lock() = true;
-    wake.notify_all();
+    self.alarm.stop();
     if let Some(thread) = self.thread.take() {
       let _ = thread.join();
     }
@@ -72,34 +107,56 @@ impl Drop for Sweeper {
 mod tests {
   use super::*;
   use crate::store::StoreConfig;
-  use std::time::Instant;
+  use crate::watch::Collect;
 
   #[test]
   fn removes_expired_entries_in_the_background() {
-    let store = Arc::new(Store::new(StoreConfig {
+    let host = Arc::new(Host::new(StoreConfig {
       idle_expiry: Some(Duration::from_millis(20)),
       ..StoreConfig::default()
     }));
-    store
+    host
+      .store()
       .begin()
       .set(b"\"a\"", b"1", &Default::default())
       .unwrap();
-    let _sweeper = Sweeper::start(&store, Duration::from_millis(10)).unwrap();
+    let _sweeper = Sweeper::start(&host, Duration::from_millis(10)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !store.is_empty() {
+    while !host.store().is_empty() {
       assert!(
         Instant::now() < deadline,
         "the sweeper never removed the entry"
       );
       thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(store.stats().expirations, 1);
+    assert_eq!(host.store().stats().expirations, 1);
+  }
+
+  #[test]
+  fn ends_a_lease_on_time_even_with_a_long_interval() {
+    let host = Arc::new(Host::new(StoreConfig::default()));
+    let _sweeper = Sweeper::start(&host, Duration::from_secs(3600)).unwrap();
+    let (a, b) = (Arc::new(Collect::default()), Arc::new(Collect::default()));
+    let (owner_a, owner_b) = (host.connect(a.clone()), host.connect(b.clone()));
+    let granted = host.apply(owner_a, r#"[[1,"lock","k",{"lease":50}]]"#);
+    assert_eq!(granted, "[[1,1,1]]");
+    assert_eq!(
+      host.apply(owner_b, r#"[[9,"lock","k",{"lease":1000}]]"#),
+      "[]",
+      "b waits"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while b.0.lock().is_empty() {
+      assert!(Instant::now() < deadline, "the lease never ran out");
+      thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(*b.0.lock(), vec!["![[9,1,2]]".to_string()]);
   }
 
   #[test]
   fn stops_when_dropped() {
-    let store = Arc::new(Store::new(StoreConfig::default()));
-    let sweeper = Sweeper::start(&store, Duration::from_secs(3600)).unwrap();
+    let host = Arc::new(Host::new(StoreConfig::default()));
+    let sweeper = Sweeper::start(&host, Duration::from_secs(3600)).unwrap();
     drop(sweeper); // joins: would hang here if the thread ignored the signal
   }
 }

@@ -28,7 +28,9 @@ function sync(): void {
   const removed: 'OK' = sm.removeSync('a')
   const n: number = sm.plusOneSync('n')
   init({ transport: 'ipc' })
-  void [ok, okMany, value, removed, n]
+  init({ serialization: 'advanced' })
+  const code: ErrorCode = 'ERR_SERIALIZATION_MISMATCH'
+  void [ok, okMany, value, removed, n, code]
 }
 
 async function toolbox(): Promise<void> {
@@ -93,6 +95,8 @@ function mistakes(): void {
   sm.getSync('a', () => {})
   // @ts-expect-error there are two transports
   init({ transport: 'tcp' })
+  // @ts-expect-error serialization is 'json' or 'advanced'
+  init({ serialization: 'v8' })
   // @ts-expect-error value-style callbacks take one argument
   sm.get('a', (err: Error, value: unknown) => value)
 }

@@ -61,14 +61,16 @@ class IpcTransport {
   #onMessage(raw) {
     const message = open(raw)
     if (!message) return
-    if (message.k === 'res') this.#client.receive(message.r)
+    if (message.k === 'res' || message.k === 'push') this.#client.receive(message.k === 'res' ? message.r : message.p)
     else if (message.k === 'welcome') {
       if (this.#helloTimer) clearTimeout(this.#helloTimer)
+      // A host with another `serialization` is not used at all (not even connected to).
+      if (this.#client.refuses(message.serialization)) return
       if (this.#client.state !== 'ready' && this.#useSocket) {
         const socket = tryConnect(message.socket, { timeout: this.#timeout })
         if (socket) this.#client.useTransport(socket)
       }
-      this.#client.ready({ maxValueSize: message.maxValueSize })
+      this.#client.ready({ maxValueSize: message.maxValueSize, serialization: message.serialization })
     } else if (message.k === 'down') this.#client.down(message.code, message.message)
   }
 }

@@ -14,6 +14,8 @@ class LocalTransport {
 
   attach(client) {
     this.#client = client
+    // What the store pushes to this process (locks granted later, watch events).
+    this.#store.onLocalPush((message) => client.receive(message))
   }
 
   send(batch) {

@@ -4,8 +4,9 @@
 //! flushed. One reader thread takes reply frames off the socket: the reply
 //! a synchronous call waits for is handed to it directly; every other reply
 //! goes to the `on_reply` callback (which wakes the JS thread once per
-//! batch). The server answers frames in order, so a frame's reply is known
-//! by counting.
+//! batch), and so do the server's pushes. The server answers frames in
+//! order, so a frame's reply is known by counting replies (pushes, which do
+//! not start with `[`, are not counted).
 
 use std::io::{self, BufReader};
 use std::sync::Arc;
@@ -89,6 +90,11 @@ impl SocketClient {
         let mut received: u64 = 0;
         while let Ok(true) = read_frame(&mut input, &mut frame) {
           let text = String::from_utf8_lossy(&frame).into_owned();
+          if !text.starts_with('[') {
+            // A push, not the reply to a frame we sent.
+            on_reply(Some(text));
+            continue;
+          }
           let seq = received;
           received += 1;
           let mut slot = replies.slot.lock();
@@ -159,6 +165,23 @@ impl SocketClient {
       {
         slot.waiting_for = None;
         return Err(SyncError::Timeout);
+      }
+    }
+  }
+}
+
+impl Drop for SocketClient {
+  /// The reader thread holds its own handle on the socket: shut the socket
+  /// down, so the server sees this client go (its locks pass on at once)
+  /// and the reader thread ends.
+  fn drop(&mut self) {
+    #[cfg(unix)]
+    {
+      use std::os::fd::{AsFd, AsRawFd};
+      #[allow(irrefutable_let_patterns)]
+      if let Stream::UdSocket(stream) = &self.writer.lock().stream {
+        // SAFETY: the descriptor is open (owned by `stream`); shutdown only changes the socket's state.
+        unsafe { libc::shutdown(stream.as_fd().as_raw_fd(), libc::SHUT_RDWR) };
       }
     }
   }

@@ -1,7 +1,9 @@
 //! The fast transport: a local socket served by Rust threads in the
 //! hosting process, so requests never wait for its JavaScript event loop.
 //!
-//! - [`server`]: the listener and one thread per connected process.
+//! - [`server`]: the listener and, per connected process, a thread
+//!   answering its batches and one writing what the host pushes to it.
+//! - [`outbox`]: the queue of pushes for one connection.
 //! - [`client`]: a connection from a worker, with a reader thread for
 //!   replies and a blocking path for synchronous calls.
 //! - [`frame`]: length-prefixed messages on the socket.
@@ -9,11 +11,15 @@
 //! A connection starts with a handshake: the client sends the token it was
 //! given over the cluster IPC channel; the server checks that the peer runs
 //! as the same user (SO_PEERCRED) and that the token matches, answers
-//! [`HANDSHAKE_OK`], and from then on every frame is a batch (see
-//! [`crate::protocol`]) answered by its reply batch, in order.
+//! [`HANDSHAKE_OK`], and from then on every frame the client sends is a
+//! batch (see [`crate::protocol`]), answered by its reply batch, in order.
+//! Between replies the server may send pushes (frames that start with `!`
+//! or `~`, where a reply batch starts with `[`), which the client tells
+//! apart and does not count as replies.
 
 pub mod client;
 pub mod frame;
+pub mod outbox;
 pub mod server;
 
 use std::time::Duration;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::client::{SocketClient, SyncError};
 use super::server::serve;
-use crate::store::{Store, StoreConfig};
+use crate::host::Host;
+use crate::store::StoreConfig;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -18,11 +19,11 @@ fn unique_name() -> String {
   )
 }
 
-fn server() -> (Arc<Store>, String) {
-  let store = Arc::new(Store::new(StoreConfig::default()));
+fn server() -> (Arc<Host>, String) {
+  let host = Arc::new(Host::new(StoreConfig::default()));
   let name = unique_name();
-  serve(store.clone(), &name, b"secret").unwrap();
-  (store, name)
+  serve(host.clone(), &name, b"secret").unwrap();
+  (host, name)
 }
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -55,20 +56,19 @@ fn a_wrong_token_is_refused() {
 
 #[test]
 fn clients_share_one_store() {
-  let (store, name) = server();
+  let (host, name) = server();
   let a = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
   let b = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
   for _ in 0..100 {
     a.request(br#"[[1,"incr","n",1]]"#, SECOND * 30).unwrap();
     b.request(br#"[[1,"incr","n",1]]"#, SECOND * 30).unwrap();
   }
-  assert_eq!(store.begin().get(br#""n""#), Some(&b"200"[..]));
+  assert_eq!(host.store().begin().get(br#""n""#), Some(&b"200"[..]));
 }
 
 #[test]
 fn a_closed_connection_ends_the_reply_stream() {
   let name = unique_name();
-  let store = Arc::new(Store::new(StoreConfig::default()));
   // A server that accepts the handshake and then hangs up.
   let listener = interprocess::local_socket::ListenerOptions::new()
     .name(super::socket_name(&name).unwrap())
@@ -89,5 +89,58 @@ fn a_closed_connection_ends_the_reply_stream() {
   hang_up.join().unwrap();
   assert_eq!(rx.recv().unwrap(), None);
   assert_eq!(client.request(b"[]", SECOND * 30), Err(SyncError::Closed));
-  drop(store);
+}
+
+#[test]
+fn a_lock_passes_on_when_its_holders_connection_closes_and_pushes_skip_the_reply_count() {
+  let (_host, name) = server();
+  let holder = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  assert_eq!(
+    holder
+      .request(
+        br#"[[1,"lock","k",{"lease":60000,"wait":null}]]"#,
+        SECOND * 30
+      )
+      .unwrap(),
+    "[[1,1,1]]"
+  );
+  let (tx, rx) = mpsc::channel();
+  let waiter = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    tx.send(reply).unwrap()
+  })
+  .unwrap();
+  // Queued: its batch's reply has nothing for it.
+  assert_eq!(
+    waiter
+      .request(
+        br#"[[5,"lock","k",{"lease":60000,"wait":null}],[6,"watch","k",1]]"#,
+        SECOND * 30
+      )
+      .unwrap(),
+    "[[6,0]]"
+  );
+  drop(holder); // as if its process were killed: the socket closes
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("![[5,1,2]]")
+  );
+  // A push arriving before a sync reply is not taken for it.
+  holder_writes(&name);
+  assert_eq!(
+    waiter
+      .request(br#"[[7,"get","k",0]]"#, SECOND * 30)
+      .unwrap(),
+    "[[7,1,\"v\"]]"
+  );
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some(r#"~[[1,"set","k","v"]]"#)
+  );
+}
+
+fn holder_writes(name: &str) {
+  let other = SocketClient::connect(name, b"secret", SECOND * 5, |_| {}).unwrap();
+  other
+    .request(br#"[[1,"set","k","v"]]"#, SECOND * 30)
+    .unwrap();
 }

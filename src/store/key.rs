@@ -29,6 +29,13 @@ pub fn split(full: &[u8]) -> (&[u8], &[u8]) {
   }
 }
 
+/// A key's text decoded (for pattern matching). A key JSON cannot decode
+/// (one holding a lone surrogate) is taken as its text without the quotes.
+pub fn text(key: &[u8]) -> String {
+  serde_json::from_slice::<String>(key)
+    .unwrap_or_else(|_| String::from_utf8_lossy(&key[1..key.len().saturating_sub(1)]).into_owned())
+}
+
 /// The length of the JSON string text at the start of `text`, if it starts with one.
 fn string_end(text: &[u8]) -> Option<usize> {
   if text.first() != Some(&b'"') {

@@ -9,6 +9,7 @@
 //! Keys are stored in their qualified form (see [`key`]): operations on one
 //! key take that form, operations on a whole namespace take its name.
 
+mod change;
 mod config;
 mod deadlines;
 mod glob;
@@ -16,13 +17,16 @@ mod key;
 mod stats;
 mod table;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use parking_lot::{Mutex, MutexGuard};
 
+pub use change::{Change, ChangeKind, Observer};
 pub use config::{StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
 pub use glob::Glob;
-pub use key::{qualify, split};
+pub use key::{qualify, split, text as key_text};
 pub use stats::Stats;
 
 use deadlines::Deadlines;
@@ -35,6 +39,9 @@ pub struct Store {
   config: StoreConfig,
   epoch: Instant,
   state: Mutex<State>,
+  observer: OnceLock<Arc<dyn Observer>>,
+  /// Whether transactions record their changes for the observer (only while someone watches).
+  observing: AtomicBool,
 }
 
 #[derive(Default)]
@@ -73,7 +80,19 @@ impl Store {
       config,
       epoch: Instant::now(),
       state: Mutex::new(State::default()),
+      observer: OnceLock::new(),
+      observing: AtomicBool::new(false),
     }
+  }
+
+  /// Sets who is told about changes (once; later calls are ignored).
+  pub fn set_observer(&self, observer: Arc<dyn Observer>) {
+    let _ = self.observer.set(observer);
+  }
+
+  /// Turns recording changes for the observer on or off.
+  pub fn observe(&self, on: bool) {
+    self.observing.store(on, Ordering::SeqCst);
   }
 
   pub fn config(&self) -> &StoreConfig {
@@ -99,6 +118,9 @@ impl Store {
       state,
       config: &self.config,
       now: now.saturating_duration_since(self.epoch).as_millis() as u64,
+      observer: self.observer.get(),
+      observing: &self.observing,
+      changes: Vec::new(),
     }
   }
 
@@ -128,6 +150,21 @@ pub struct Txn<'a> {
   config: &'a StoreConfig,
   /// Store milliseconds.
   now: u64,
+  /// Where this transaction's changes go, while `observing` says someone watches.
+  observer: Option<&'a Arc<dyn Observer>>,
+  observing: &'a AtomicBool,
+  changes: Vec<Change>,
+}
+
+impl Drop for Txn<'_> {
+  fn drop(&mut self) {
+    // Still under the store's lock: observers see changes in commit order.
+    if let Some(observer) = self.observer {
+      if !self.changes.is_empty() {
+        observer.changed(&self.changes);
+      }
+    }
+  }
 }
 
 impl Txn<'_> {
@@ -241,8 +278,7 @@ impl Txn<'_> {
   pub fn remove(&mut self, key: &[u8]) -> bool {
     let live = self.live(key);
     if live {
-      self.unlink(key);
-      self.state.counters.of(split(key).0).deletes += 1;
+      self.unlink(key, ChangeKind::Delete);
     }
     live
   }
@@ -332,9 +368,8 @@ impl Txn<'_> {
       .map(Box::from)
       .collect();
     for key in &doomed {
-      self.unlink(key);
+      self.unlink(key, ChangeKind::Delete);
     }
-    self.state.counters.of(ns).deletes += doomed.len() as u64;
     doomed.len()
   }
 
@@ -353,8 +388,7 @@ impl Txn<'_> {
         }
         _ => break,
       };
-      self.unlink(&key);
-      self.state.counters.of(split(&key).0).expirations += 1;
+      self.unlink(&key, ChangeKind::Expire);
       removed += 1;
     }
     removed
@@ -367,10 +401,9 @@ impl Txn<'_> {
       let Some(key) = self.state.deadlines.pop_due(self.now) else {
         break;
       };
-      // Its deadline is gone from the index already; unlink() finds none to remove.
+      // Its deadline is gone from the index already: unlink() must not look for it.
       self.state.table.set_expires(&key, NEVER);
-      self.unlink(&key);
-      self.state.counters.of(split(&key).0).expirations += 1;
+      self.unlink(&key, ChangeKind::Expire);
       removed += 1;
     }
     removed
@@ -381,6 +414,7 @@ impl Txn<'_> {
 
   fn put(&mut self, key: &[u8], value: Box<[u8]>, expires: u64) -> Option<Entry> {
     let now = self.now;
+    let recording = self.recording();
     let state = &mut *self.state;
     let entry = Entry {
       value,
@@ -388,6 +422,13 @@ impl Txn<'_> {
       expires,
     };
     let added = size_of(key, &entry) as u64;
+    if recording {
+      self.changes.push(Change {
+        kind: ChangeKind::Set,
+        key: key.into(),
+        value: Some(entry.value.clone()),
+      });
+    }
     let old = state.table.insert(key, entry);
     let stats = state.counters.of(split(key).0);
     stats.sets += 1;
@@ -412,7 +453,8 @@ impl Txn<'_> {
     old
   }
 
-  fn unlink(&mut self, key: &[u8]) -> Option<Entry> {
+  /// Removes `key` for the reason `why`, which the counters and the observer are told.
+  fn unlink(&mut self, key: &[u8], why: ChangeKind) -> Option<Entry> {
     let state = &mut *self.state;
     let entry = state.table.remove(key)?;
     if entry.expires != NEVER {
@@ -421,7 +463,26 @@ impl Txn<'_> {
     let stats = state.counters.of(split(key).0);
     stats.entries -= 1;
     stats.bytes -= size_of(key, &entry) as u64;
+    match why {
+      ChangeKind::Delete => stats.deletes += 1,
+      ChangeKind::Expire => stats.expirations += 1,
+      ChangeKind::Evict => stats.evictions += 1,
+      ChangeKind::Set => {}
+    }
+    if self.recording() {
+      self.changes.push(Change {
+        kind: why,
+        key: key.into(),
+        value: None,
+      });
+    }
     Some(entry)
+  }
+
+  /// Whether changes are recorded for the observer. Checked per change, so a
+  /// watch started by a request affects the next request of the same batch.
+  fn recording(&self) -> bool {
+    self.observer.is_some() && self.observing.load(Ordering::Relaxed)
   }
 
   fn retime(&mut self, key: &[u8], at: u64) {
@@ -463,8 +524,7 @@ impl Txn<'_> {
       else {
         return;
       };
-      self.unlink(&key);
-      self.state.counters.of(split(&key).0).evictions += 1;
+      self.unlink(&key, ChangeKind::Evict);
     }
   }
 
@@ -475,8 +535,7 @@ impl Txn<'_> {
       Some(entry) => self.alive(entry),
     };
     if !alive {
-      self.unlink(key);
-      self.state.counters.of(split(key).0).expirations += 1;
+      self.unlink(key, ChangeKind::Expire);
     }
     alive
   }
@@ -531,13 +590,6 @@ fn check_key(key: &[u8]) -> Result<(), StoreError> {
     });
   }
   Ok(())
-}
-
-/// A key's text decoded for pattern matching. A key JSON cannot decode (a
-/// lone surrogate) is matched by its text without the quotes.
-fn key_text(key: &[u8]) -> String {
-  serde_json::from_slice::<String>(key)
-    .unwrap_or_else(|_| String::from_utf8_lossy(&key[1..key.len().saturating_sub(1)]).into_owned())
 }
 
 /// Writes a number as JSON that `JSON.parse` reads back to the same value.

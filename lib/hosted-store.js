@@ -1,0 +1,63 @@
+'use strict'
+
+// The store this process hosts (NativeStore, src/binding.rs), and where
+// what it pushes goes.
+//
+// Every process the store serves through this process's JavaScript (this
+// process itself, each IPC worker, each worker the master relays to a
+// manager) is an *owner* with its own locks and watches, numbered by the
+// store. The store pushes answers that come later (a lock granted to a
+// waiter, a wait that ran out) and watch events to an owner; this routes
+// them. (Workers on the socket transport are owners of the Rust server
+// itself, which pushes to them directly.)
+
+const { NativeStore } = require('../binding')
+const { storeOptions } = require('./config')
+
+class HostedStore {
+  #native
+  #routes = new Map() // owner → deliver(message)
+  /** The owner number of this process's own requests. */
+  local
+
+  constructor(config) {
+    this.#native = new NativeStore(storeOptions(config), ({ owner, message }) => {
+      const deliver = this.#routes.get(owner)
+      if (deliver) deliver(message)
+    })
+    this.local = this.#native.localOwner
+  }
+
+  /** Where pushes for this process's own requests go. */
+  onLocalPush(deliver) {
+    this.#routes.set(this.local, deliver)
+  }
+
+  /** Registers a process served through this one; answers its owner number. */
+  connect(deliver) {
+    const owner = this.#native.connect()
+    this.#routes.set(owner, deliver)
+    return owner
+  }
+
+  /** That process went away: its locks pass on to their next waiters, its watches end. */
+  disconnect(owner) {
+    this.#routes.delete(owner)
+    this.#native.disconnect(owner)
+  }
+
+  /** Applies a request batch (see src/protocol.rs) from `owner`; answers the reply batch. */
+  applyBatch(batch, owner = this.local) {
+    return this.#native.applyBatch(batch, owner)
+  }
+
+  serveSocket(name, token) {
+    this.#native.serveSocket(name, token)
+  }
+
+  stats() {
+    return this.#native.stats()
+  }
+}
+
+module.exports = { HostedStore }

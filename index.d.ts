@@ -85,6 +85,10 @@ export type ErrorCode =
   | 'ERR_INVALID_CONFIG'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_PROTOCOL'
+  /** lock() did not get the lock within its `wait`. */
+  | 'ERR_LOCK_TIMEOUT'
+  /** This process fell so far behind on watch events that some were dropped (emitted as 'error'). */
+  | 'ERR_WATCH_OVERFLOW'
   /** This process's `serialization` option differs from the one of the process hosting the store. */
   | 'ERR_SERIALIZATION_MISMATCH'
 
@@ -124,6 +128,35 @@ export interface Counters {
 /** stats() of the whole store: the totals, and each namespace's counters ('' is the default namespace). */
 export interface StoreStats extends Counters {
   namespaces: Record<string, Counters>
+}
+
+export interface LockOptions {
+  /** How long the lock is held at most, in ms (default 30000). */
+  lease?: number
+  /** How long to wait for it, in ms (default 10000; 0: do not wait; Infinity: as long as it takes). */
+  wait?: number
+}
+
+/** A held lock. */
+export interface Lock {
+  /** The key it was taken on. */
+  readonly key: Key
+  /** Larger than the token of every earlier grant: lets a resource refuse a holder whose lease ran out. */
+  readonly token: number
+  /** Lets it go; answers whether this holder still had it (false once its lease ran out). */
+  release(callback?: (err: CallError | null, released?: boolean) => void): Promise<boolean>
+  /** A new lease of `lease` ms from now; answers whether this holder still had it. */
+  extend(lease: number, callback?: (err: CallError | null, held?: boolean) => void): Promise<boolean>
+}
+
+export type WatchEvent<T = any> =
+  | { key: string; kind: 'set'; value: T }
+  | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
+
+/** Stops a watch; `ready` resolves once the store has it (changes from then on are seen). */
+export interface StopWatching {
+  (): Promise<boolean>
+  readonly ready: Promise<void>
 }
 
 export interface TtlOption {
@@ -219,6 +252,21 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   clear(callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** Counters: on the root controller the totals and every namespace's; on a namespace, its own. */
   stats(callback?: Callback<S, StoreStats>): Promise<StoreStats>
+
+  /**
+   * Takes the lock on `key` (locks are apart from stored keys), waiting in line behind earlier
+   * askers for at most `wait`, then failing with ERR_LOCK_TIMEOUT. Released by release(), when the
+   * lease runs out, or at once when this process exits (even killed).
+   */
+  lock(key: Key, options?: LockOptions, callback?: Callback<S, Lock>): Promise<Lock>
+  lock(key: Key, callback: Callback<S, Lock>): Promise<Lock>
+  /** Runs `fn` holding the lock on `key` and releases it when `fn` settles; answers what `fn` answered. */
+  withLock<T>(key: Key, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T>
+  /**
+   * Calls `listener` for every change of a key of this namespace matching `pattern` (a key, or a
+   * glob as keys()), made by any process, in the order the store applied them.
+   */
+  watch<T = any>(pattern: string, listener: (event: WatchEvent<T>) => void): StopWatching
 
   /**
    * Sync forms: they block until the reply arrives and throw on failure. They work in the process

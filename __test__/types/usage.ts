@@ -80,7 +80,28 @@ function errors(err: unknown): void {
   void [meaning, timeout, sharedmemory.init]
 }
 
+async function locksAndWatches(): Promise<void> {
+  const lock = await sm.lock('job', { lease: 30000, wait: Infinity })
+  const token: number = lock.token
+  const extended: boolean = await lock.extend(5000)
+  const released: boolean = await lock.release()
+  const answer: number = await sm.withLock('job', async (held) => held.token + 1, { wait: 0 })
+  const stop = sm.watch<{ n: number }>('user:*', (event) => {
+    if (event.kind === 'set') void event.value.n
+    const kind: 'set' | 'delete' | 'expire' | 'evict' = event.kind
+    void kind
+  })
+  await stop.ready
+  const stopped: boolean = await stop()
+  const code: ErrorCode = 'ERR_LOCK_TIMEOUT'
+  void [token, extended, released, answer, stopped, code]
+}
+
 function mistakes(): void {
+  // @ts-expect-error a lease is a number of milliseconds
+  sm.lock('job', { lease: '30s' })
+  // @ts-expect-error watch takes a listener
+  sm.watch('user:*')
   // @ts-expect-error keys are strings or numbers
   sm.get({ a: 1 })
   // @ts-expect-error unknown cache type
@@ -101,4 +122,4 @@ function mistakes(): void {
   sm.get('a', (err: Error, value: unknown) => value)
 }
 
-void [promises, sync, toolbox, callbacks, errors, mistakes]
+void [promises, sync, toolbox, callbacks, errors, locksAndWatches, mistakes]

@@ -4,9 +4,17 @@ const test = require('ava')
 
 const { runFixture } = require('./helpers')
 
-for (const transport of ['socket', 'ipc']) {
-  test(`${transport}: a lock whose holder is SIGKILLed goes to the waiters in order, with growing tokens`, async (t) => {
-    const { result } = await runFixture('locks.js', [], { env: { SM_TRANSPORT: transport } })
+const modes = [
+  ['socket', ''],
+  ['ipc', ''],
+  ['relay mode over socket', '1'],
+  ['relay mode over ipc', '1'],
+]
+
+for (const [name, relay] of modes) {
+  const transport = name.endsWith('ipc') ? 'ipc' : 'socket'
+  test(`${name}: a lock whose holder is SIGKILLed goes to the waiters in order, with growing tokens`, async (t) => {
+    const { result } = await runFixture('locks.js', [], { env: { SM_TRANSPORT: transport, SM_RELAY: relay } })
     t.is(result.held.key, 'job')
     t.is(typeof result.held.token, 'number')
     // Released when the holder died, not when its 60 s lease would have run out.

@@ -31,7 +31,7 @@ pub use stats::Stats;
 
 use deadlines::Deadlines;
 use stats::Counters;
-use table::{size_of, Entry, Table, NEVER};
+use table::{Entry, Removed, Table, NEVER};
 
 use crate::error::StoreError;
 
@@ -177,7 +177,7 @@ impl Txn<'_> {
     let stats = state.counters.of(split(key).0);
     if live {
       stats.hits += 1;
-      state.table.touch(key, self.now).map(|entry| &*entry.value)
+      state.table.touch(key, self.now).map(|entry| entry.value)
     } else {
       stats.misses += 1;
       None
@@ -257,7 +257,7 @@ impl Txn<'_> {
       None if options.keep_ttl && live => self.expires_of(key),
       None => NEVER,
     };
-    self.put(key, value.into(), expires);
+    self.put(key, value, expires);
     Ok(true)
   }
 
@@ -269,7 +269,7 @@ impl Txn<'_> {
     }
     let expires = ttl.map_or(NEVER, |ttl| self.deadline(ttl));
     for (key, value) in pairs {
-      self.put(key, (*value).into(), expires);
+      self.put(key, value, expires);
     }
     Ok(())
   }
@@ -290,7 +290,7 @@ impl Txn<'_> {
     check_key(key)?;
     let (current, expires) = if self.live(key) {
       let entry = self.state.table.peek(key).expect("live");
-      let n = serde_json::from_slice::<f64>(&entry.value).map_err(|_| StoreError::NotANumber)?;
+      let n = serde_json::from_slice::<f64>(entry.value).map_err(|_| StoreError::NotANumber)?;
       (n, entry.expires)
     } else {
       (0.0, ttl.map_or(NEVER, |ttl| self.deadline(ttl)))
@@ -299,11 +299,7 @@ impl Txn<'_> {
     if !next.is_finite() {
       return Err(StoreError::NotANumber);
     }
-    self.put(
-      key,
-      format_number(next).into_bytes().into_boxed_slice(),
-      expires,
-    );
+    self.put(key, format_number(next).as_bytes(), expires);
     Ok(next)
   }
 
@@ -311,8 +307,8 @@ impl Txn<'_> {
   pub fn get_set(&mut self, key: &[u8], value: &[u8]) -> Result<Option<Box<[u8]>>, StoreError> {
     self.check(key, value)?;
     let live = self.live(key);
-    let old = self.put(key, value.into(), NEVER);
-    Ok(old.filter(|_| live).map(|entry| entry.value))
+    let old = self.put(key, value, NEVER);
+    Ok(old.filter(|_| live).map(|entry| entry.value().into()))
   }
 
   /// Stores `next` only if the stored bytes are exactly `expected` (or, with
@@ -332,10 +328,10 @@ impl Txn<'_> {
     };
     let expires = match (current, expected) {
       (None, None) => NEVER,
-      (Some(entry), Some(expected)) if *entry.value == *expected => entry.expires,
+      (Some(entry), Some(expected)) if entry.value == expected => entry.expires,
       _ => return Ok(false),
     };
-    self.put(key, next.into(), expires);
+    self.put(key, next, expires);
     Ok(true)
   }
 
@@ -412,30 +408,22 @@ impl Txn<'_> {
   // Internals: every change of the table goes through put() and unlink(),
   // which keep the deadline index and the counters in step with it.
 
-  fn put(&mut self, key: &[u8], value: Box<[u8]>, expires: u64) -> Option<Entry> {
-    let now = self.now;
-    let recording = self.recording();
-    let state = &mut *self.state;
-    let entry = Entry {
-      value,
-      touched: now,
-      expires,
-    };
-    let added = size_of(key, &entry) as u64;
-    if recording {
+  fn put(&mut self, key: &[u8], value: &[u8], expires: u64) -> Option<Removed> {
+    if self.recording() {
       self.changes.push(Change {
         kind: ChangeKind::Set,
         key: key.into(),
-        value: Some(entry.value.clone()),
+        value: Some(value.into()),
       });
     }
-    let old = state.table.insert(key, entry);
+    let state = &mut *self.state;
+    let old = state.table.insert(key, value, self.now, expires);
     let stats = state.counters.of(split(key).0);
     stats.sets += 1;
-    stats.bytes += added;
+    stats.bytes += (key.len() + value.len()) as u64;
     match &old {
       Some(old) => {
-        stats.bytes -= size_of(key, old) as u64;
+        stats.bytes -= old.size() as u64;
         if old.expires != expires && old.expires != NEVER {
           state.deadlines.remove(old.expires, key);
         }
@@ -454,7 +442,7 @@ impl Txn<'_> {
   }
 
   /// Removes `key` for the reason `why`, which the counters and the observer are told.
-  fn unlink(&mut self, key: &[u8], why: ChangeKind) -> Option<Entry> {
+  fn unlink(&mut self, key: &[u8], why: ChangeKind) -> Option<Removed> {
     let state = &mut *self.state;
     let entry = state.table.remove(key)?;
     if entry.expires != NEVER {
@@ -462,7 +450,7 @@ impl Txn<'_> {
     }
     let stats = state.counters.of(split(key).0);
     stats.entries -= 1;
-    stats.bytes -= size_of(key, &entry) as u64;
+    stats.bytes -= entry.size() as u64;
     match why {
       ChangeKind::Delete => stats.deletes += 1,
       ChangeKind::Expire => stats.expirations += 1,
@@ -540,7 +528,7 @@ impl Txn<'_> {
     alive
   }
 
-  fn alive(&self, entry: &Entry) -> bool {
+  fn alive(&self, entry: Entry<'_>) -> bool {
     entry.expires > self.now
       && self
         .idle_ms()

@@ -7,6 +7,13 @@
 //! batch), and so do the server's pushes. The server answers frames in
 //! order, so a frame's reply is known by counting replies (pushes, which do
 //! not start with `[`, are not counted).
+//!
+//! A synchronous call made while every earlier batch has been answered
+//! goes over a second, direct connection instead, whose reply the calling
+//! thread reads itself: one thread hand-over less. It cannot overtake
+//! anything, since nothing is in flight. That connection is an owner of its
+//! own on the server, so locks and watches, which belong to their
+//! connection, must always be sent with [`SocketClient::send`].
 
 use std::io::{self, BufReader};
 use std::sync::Arc;
@@ -31,6 +38,13 @@ pub enum SyncError {
 pub struct SocketClient {
   writer: Mutex<Writer>,
   shared: Arc<Shared>,
+  /// A second connection for synchronous calls made while nothing is in
+  /// flight on the first: the caller's thread reads the reply itself, with
+  /// no hand-over from the reader thread. Opened at the first such call.
+  direct: Mutex<Option<Stream>>,
+  name: String,
+  token: Box<[u8]>,
+  send_timeout: Duration,
 }
 
 struct Writer {
@@ -48,6 +62,8 @@ struct Shared {
 /// Where a synchronous call waits for its reply.
 #[derive(Default)]
 struct Slot {
+  /// Replies read so far (pushes not counted).
+  received: u64,
   waiting_for: Option<u64>,
   reply: Option<String>,
   closed: bool,
@@ -66,19 +82,7 @@ impl SocketClient {
   where
     F: FnMut(Option<String>) + Send + 'static,
   {
-    let stream = Stream::connect(socket_name(name)?)?;
-    stream.set_send_timeout(Some(send_timeout))?;
-    write_frame(&stream, token)?;
-    stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    let mut answer = Vec::new();
-    if !read_frame(&stream, &mut answer)? || answer != HANDSHAKE_OK {
-      return Err(io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        "the server refused the connection",
-      ));
-    }
-    stream.set_recv_timeout(None)?;
-
+    let stream = handshake(name, token, send_timeout)?;
     let reader = stream.try_clone()?;
     let shared = Arc::new(Shared::default());
     let replies = shared.clone();
@@ -87,7 +91,6 @@ impl SocketClient {
       .spawn(move || {
         let mut input = BufReader::with_capacity(64 * 1024, reader);
         let mut frame = Vec::new();
-        let mut received: u64 = 0;
         while let Ok(true) = read_frame(&mut input, &mut frame) {
           let text = String::from_utf8_lossy(&frame).into_owned();
           if !text.starts_with('[') {
@@ -95,9 +98,9 @@ impl SocketClient {
             on_reply(Some(text));
             continue;
           }
-          let seq = received;
-          received += 1;
           let mut slot = replies.slot.lock();
+          let seq = slot.received;
+          slot.received += 1;
           if slot.waiting_for == Some(seq) {
             slot.waiting_for = None;
             slot.reply = Some(text);
@@ -115,6 +118,10 @@ impl SocketClient {
     Ok(SocketClient {
       writer: Mutex::new(Writer { stream, sent: 0 }),
       shared,
+      direct: Mutex::new(None),
+      name: name.into(),
+      token: token.into(),
+      send_timeout,
     })
   }
 
@@ -132,6 +139,14 @@ impl SocketClient {
     {
       let mut writer = self.writer.lock();
       let seq = writer.sent;
+      // With every earlier batch answered, the direct connection cannot
+      // overtake any of them: use it (holding the writer, so nothing is
+      // sent meanwhile).
+      if self.shared.slot.lock().received == seq {
+        if let Some(answer) = self.request_direct(batch, timeout) {
+          return answer;
+        }
+      }
       {
         let mut slot = self.shared.slot.lock();
         if slot.closed {
@@ -168,6 +183,68 @@ impl SocketClient {
       }
     }
   }
+}
+
+impl SocketClient {
+  /// A synchronous call on the direct connection; None when that
+  /// connection cannot be opened (nothing was sent: use the other one).
+  fn request_direct(&self, batch: &[u8], timeout: Duration) -> Option<Result<String, SyncError>> {
+    let mut direct = self.direct.lock();
+    if direct.is_none() {
+      *direct = Some(handshake(&self.name, &self.token, self.send_timeout).ok()?);
+    }
+    let stream = direct.as_ref()?;
+    let answer = exchange(stream, batch, timeout);
+    if answer.is_err() {
+      // A late reply must not be taken for the next call's: start afresh.
+      *direct = None;
+    }
+    Some(answer)
+  }
+}
+
+/// Writes one batch and reads its reply on the caller's thread.
+fn exchange(stream: &Stream, batch: &[u8], timeout: Duration) -> Result<String, SyncError> {
+  write_frame(stream, batch).map_err(|_| SyncError::Closed)?;
+  stream
+    .set_recv_timeout(Some(timeout.max(Duration::from_millis(1))))
+    .map_err(|_| SyncError::Closed)?;
+  let mut frame = Vec::new();
+  loop {
+    match read_frame(stream, &mut frame) {
+      Ok(true) if frame.first() == Some(&b'[') => {
+        return Ok(String::from_utf8_lossy(&frame).into_owned())
+      }
+      Ok(true) => continue, // a push (this connection holds no locks or watches, so none is expected)
+      Ok(false) => return Err(SyncError::Closed),
+      Err(err)
+        if matches!(
+          err.kind(),
+          io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) =>
+      {
+        return Err(SyncError::Timeout)
+      }
+      Err(_) => return Err(SyncError::Closed),
+    }
+  }
+}
+
+/// Connects to the socket `name` and presents `token`.
+fn handshake(name: &str, token: &[u8], send_timeout: Duration) -> io::Result<Stream> {
+  let stream = Stream::connect(socket_name(name)?)?;
+  stream.set_send_timeout(Some(send_timeout))?;
+  write_frame(&stream, token)?;
+  stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
+  let mut answer = Vec::new();
+  if !read_frame(&stream, &mut answer)? || answer != HANDSHAKE_OK {
+    return Err(io::Error::new(
+      io::ErrorKind::PermissionDenied,
+      "the server refused the connection",
+    ));
+  }
+  stream.set_recv_timeout(None)?;
+  Ok(stream)
 }
 
 impl Drop for SocketClient {

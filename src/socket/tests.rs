@@ -94,48 +94,79 @@ fn a_closed_connection_ends_the_reply_stream() {
 #[test]
 fn a_lock_passes_on_when_its_holders_connection_closes_and_pushes_skip_the_reply_count() {
   let (_host, name) = server();
-  let holder = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  let (holder_tx, holder_rx) = mpsc::channel();
+  let holder = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = holder_tx.send(reply);
+  })
+  .unwrap();
+  // Locks and watches belong to the connection: they are sent, never made synchronously.
+  holder
+    .send(br#"[[1,"lock","k",{"lease":60000,"wait":null}]]"#)
+    .unwrap();
   assert_eq!(
-    holder
-      .request(
-        br#"[[1,"lock","k",{"lease":60000,"wait":null}]]"#,
-        SECOND * 30
-      )
-      .unwrap(),
-    "[[1,1,1]]"
+    holder_rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[1,1,1]]")
   );
   let (tx, rx) = mpsc::channel();
   let waiter = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
-    tx.send(reply).unwrap()
+    let _ = tx.send(reply);
   })
   .unwrap();
   // Queued: its batch's reply has nothing for it.
+  waiter
+    .send(br#"[[5,"lock","k",{"lease":60000,"wait":null}],[6,"watch","k",1]]"#)
+    .unwrap();
   assert_eq!(
-    waiter
-      .request(
-        br#"[[5,"lock","k",{"lease":60000,"wait":null}],[6,"watch","k",1]]"#,
-        SECOND * 30
-      )
-      .unwrap(),
-    "[[6,0]]"
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[6,0]]")
   );
   drop(holder); // as if its process were killed: the socket closes
   assert_eq!(
     rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
     Some("![[5,1,2]]")
   );
-  // A push arriving before a sync reply is not taken for it.
   holder_writes(&name);
-  assert_eq!(
-    waiter
-      .request(br#"[[7,"get","k",0]]"#, SECOND * 30)
-      .unwrap(),
-    "[[7,1,\"v\"]]"
-  );
   assert_eq!(
     rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
     Some(r#"~[[1,"set","k","v"]]"#)
   );
+  // Pushes were not counted as replies: an async batch and a sync one
+  // right behind it each get their own reply.
+  waiter.send(br#"[[7,"get","k",0]]"#).unwrap();
+  assert_eq!(
+    waiter
+      .request(br#"[[8,"get","k",0]]"#, SECOND * 30)
+      .unwrap(),
+    "[[8,1,\"v\"]]"
+  );
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[7,1,\"v\"]]")
+  );
+}
+
+#[test]
+fn sync_calls_with_nothing_in_flight_keep_order_over_the_direct_connection() {
+  let (_host, name) = server();
+  let (tx, rx) = mpsc::channel();
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = tx.send(reply);
+  })
+  .unwrap();
+  for i in 0..200 {
+    client
+      .send(format!(r#"[[{i},"set","n",{i}]]"#).as_bytes())
+      .unwrap();
+    // Right behind an async set: it must see it, whichever connection it takes.
+    let reply = client
+      .request(br#"[[0,"get","n",0]]"#, SECOND * 30)
+      .unwrap();
+    assert_eq!(reply, format!("[[0,1,{i}]]"));
+    if i % 2 == 0 {
+      // Let the async reply arrive, so the next sync call finds nothing in flight.
+      while rx.recv_timeout(SECOND * 30).unwrap().as_deref() != Some(&format!("[[{i},0]]")) {}
+    }
+  }
 }
 
 fn holder_writes(name: &str) {

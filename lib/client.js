@@ -29,7 +29,9 @@ class Client {
   #nextSubscription = 1
   /** Called with how many watch event pushes the host dropped because this process fell behind. */
   onWatchOverflow = null
-  #queue = [] // [id, encoded request] waiting for the next flush
+  // Requests waiting for the next flush: their ids, and their encoded texts.
+  #queueIds = []
+  #queue = []
   #nextId = 1
   #flushScheduled = false
   #timer = null
@@ -80,21 +82,25 @@ class Client {
    * long it may wait (ms, may be Infinity) on top of the timeout option.
    */
   request(op, key, arg, map, opts, wait) {
-    if (this.#refusal) return Promise.reject(this.#refused())
+    if (this.#refusal) return rejected(this.#refused())
     if (this.#state === UNREACHABLE) {
       this.#transport.hello()
-      return Promise.reject(noHost())
+      return rejected(noHost())
     }
     const id = this.#nextId++
     const own = wait !== undefined
     const deadline = performance.now() + this.#timeout + (own ? wait : 0)
-    const promise = new Promise((resolve, reject) => {
-      ;(own ? this.#patient : this.#pending).set(id, { resolve, reject, map, deadline })
+    const entry = { resolve: null, reject: null, map, deadline, promise: null }
+    entry.promise = new Promise((resolve, reject) => {
+      entry.resolve = resolve
+      entry.reject = reject
     })
-    this.#queue.push([id, encodeRequest(id, op, key, arg, opts)])
+    ;(own ? this.#patient : this.#pending).set(id, entry)
+    this.#queueIds.push(id)
+    this.#queue.push(encodeRequest(id, op, key, arg, opts))
     if (own ? deadline < Infinity : this.#pending.size === 1) this.#arm(deadline)
     if (this.#state === READY) this.#scheduleFlush()
-    return promise
+    return entry.promise
   }
 
   /**
@@ -146,7 +152,7 @@ class Client {
     const err = mismatch(this.serialization, hostSerialization)
     if (!err) return false
     this.#refusal = err
-    this.#queue.length = 0
+    this.#queue.length = this.#queueIds.length = 0
     this.#failAll(() => this.#refused())
     return true
   }
@@ -173,9 +179,9 @@ class Client {
       try {
         if (reply[1] === 0) entry.resolve(entry.map ? entry.map(undefined) : undefined)
         else if (reply[1] === 1) entry.resolve(entry.map ? entry.map(reply[2]) : reply[2])
-        else entry.reject(new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
+        else fail(entry, new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
       } catch (err) {
-        entry.reject(err) // a map that throws (a value that cannot be decoded) fails its call only
+        fail(entry, err) // a map that throws (a value that cannot be decoded) fails its call only
       }
     }
   }
@@ -227,7 +233,7 @@ class Client {
   /** The host is gone: everything pending fails now, later calls fail at once. */
   down(code, message) {
     this.#state = UNREACHABLE
-    this.#queue.length = 0
+    this.#queue.length = this.#queueIds.length = 0
     this.#failAll(() => new SharedMemoryError(code, `sharedmemory: ${message}`))
   }
 
@@ -244,11 +250,15 @@ class Client {
     if (this.#queue.length === 0 || this.#state !== READY) return
     // A request that failed while it waited here (its deadline passed
     // before the host was found) must not be applied afterwards.
-    const requests = []
-    for (const [id, text] of this.#queue) if (this.#pending.has(id) || this.#patient.has(id)) requests.push(text)
-    this.#queue.length = 0
-    if (requests.length === 0) return
+    const ids = this.#queueIds
+    let requests = this.#queue
+    if (!ids.every((id) => this.#pending.has(id) || this.#patient.has(id))) {
+      requests = requests.filter((_, i) => this.#pending.has(ids[i]) || this.#patient.has(ids[i]))
+    }
     const batch = `[${requests.join(',')}]`
+    this.#queueIds = []
+    this.#queue = []
+    if (requests.length === 0) return
     if (!this.#transport.send(batch)) {
       this.down('ERR_HOST_EXITED', 'the channel to the process serving the store is closed')
     }
@@ -262,10 +272,11 @@ class Client {
   }
 
   #failAll(makeError) {
-    const entries = [...this.#pending.values(), ...this.#patient.values(), ...this.#readyWaiters.splice(0)]
+    const entries = [...this.#pending.values(), ...this.#patient.values()]
     this.#pending.clear()
     this.#patient.clear()
-    for (const entry of entries) entry.reject(makeError())
+    for (const entry of entries) fail(entry, makeError())
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(makeError())
   }
 
   /** One unref'd timer, set for the earliest deadline that matters. */
@@ -283,13 +294,14 @@ class Client {
     const now = performance.now()
     if (this.#state === CONNECTING && now >= this.#connectDeadline) {
       this.#state = UNREACHABLE
-      this.#queue.length = 0
+      this.#queue.length = this.#queueIds.length = 0
       this.#failAll(noHost)
     }
     for (const [id, entry] of this.#pending) {
       if (entry.deadline > now) break
       this.#pending.delete(id)
-      entry.reject(
+      fail(
+        entry,
         this.#state === READY
           ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: no reply within ${this.#timeout} ms (the timeout option)`)
           : noHost(),
@@ -302,7 +314,8 @@ class Client {
         continue
       }
       this.#patient.delete(id)
-      entry.reject(
+      fail(
+        entry,
         this.#state === READY
           ? new SharedMemoryError('ERR_TIMEOUT', 'sharedmemory: no answer from the store within the wait and the timeout option')
           : noHost(),
@@ -314,6 +327,25 @@ class Client {
     if (this.#state === CONNECTING) this.#arm(this.#connectDeadline)
   }
 }
+
+/**
+ * Rejects a request's promise. A caller may have ignored the promise: it is
+ * marked handled first, so that is never an unhandled rejection (a caller
+ * that awaits it still gets the error). Done here, on failure only, so a
+ * request that succeeds costs no extra promise.
+ */
+function fail(entry, err) {
+  entry.promise.catch(noop)
+  entry.reject(err)
+}
+
+function rejected(err) {
+  const promise = Promise.reject(err)
+  promise.catch(noop)
+  return promise
+}
+
+function noop() {}
 
 function encodeRequest(id, op, key, arg, opts) {
   return opts === undefined ? `[${id},"${op}",${key},${arg}]` : `[${id},"${op}",${key},${arg},${opts}]`

@@ -245,6 +245,7 @@ class Controller extends EventEmitter {
 
   /** One request for the client, with this controller's namespace added to its options. */
   request(op, key, arg, map, options, wait) {
+    if (options === undefined && this.#namespace === null) return [op, key, arg, map, undefined, wait]
     const opts = {}
     if (this.#namespace !== null) opts.ns = this.#namespace
     for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
@@ -296,11 +297,22 @@ class Controller extends EventEmitter {
       this.prototype[name] = function (...args) {
         const need = typeof required === 'function' ? required(...args) : required
         const callback = args.length > need && typeof args[args.length - 1] === 'function' ? args.pop() : undefined
-        return this.#call(callback, () => {
+        let promise
+        try {
           const requests = build.apply(this, args)
-          if (requests.length === 1) return this.#client.request(...requests[0])
-          return Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
-        })
+          if (requests.length === 1) {
+            const [op, key, arg, map, opts, wait] = requests[0]
+            // The client's promises never cause an unhandled rejection, even if ignored.
+            promise = this.#client.request(op, key, arg, map, opts, wait)
+          } else {
+            promise = Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+            promise.catch(noop)
+          }
+        } catch (err) {
+          promise = Promise.reject(err)
+          promise.catch(noop)
+        }
+        return callback === undefined ? promise : this.#withCallback(promise, callback)
       }
       this.prototype[`${name}Sync`] = function (...args) {
         const requests = build.apply(this, args)
@@ -321,6 +333,11 @@ class Controller extends EventEmitter {
     }
     // A caller may ignore the promise: that must never be an unhandled rejection.
     promise.catch(noop)
+    return this.#withCallback(promise, callback)
+  }
+
+  /** Calls `callback` with the outcome of `promise` (after it, in a later tick); answers `promise`. */
+  #withCallback(promise, callback) {
     if (typeof callback === 'function') {
       const errorFirst = this.#style === 'error-first'
       promise.then(

@@ -41,7 +41,7 @@ pub struct SocketClient {
   /// A second connection for synchronous calls made while nothing is in
   /// flight on the first: the caller's thread reads the reply itself, with
   /// no hand-over from the reader thread. Opened at the first such call.
-  direct: Mutex<Option<Stream>>,
+  direct: Mutex<Option<Direct>>,
   name: String,
   token: Box<[u8]>,
   send_timeout: Duration,
@@ -191,10 +191,13 @@ impl SocketClient {
   fn request_direct(&self, batch: &[u8], timeout: Duration) -> Option<Result<String, SyncError>> {
     let mut direct = self.direct.lock();
     if direct.is_none() {
-      *direct = Some(handshake(&self.name, &self.token, self.send_timeout).ok()?);
+      let stream = handshake(&self.name, &self.token, self.send_timeout).ok()?;
+      *direct = Some(Direct {
+        input: BufReader::with_capacity(64 * 1024, stream),
+        timeout: None,
+      });
     }
-    let stream = direct.as_ref()?;
-    let answer = exchange(stream, batch, timeout);
+    let answer = direct.as_mut()?.exchange(batch, timeout);
     if answer.is_err() {
       // A late reply must not be taken for the next call's: start afresh.
       *direct = None;
@@ -203,29 +206,46 @@ impl SocketClient {
   }
 }
 
-/// Writes one batch and reads its reply on the caller's thread.
-fn exchange(stream: &Stream, batch: &[u8], timeout: Duration) -> Result<String, SyncError> {
-  write_frame(stream, batch).map_err(|_| SyncError::Closed)?;
-  stream
-    .set_recv_timeout(Some(timeout.max(Duration::from_millis(1))))
-    .map_err(|_| SyncError::Closed)?;
-  let mut frame = Vec::new();
-  loop {
-    match read_frame(stream, &mut frame) {
-      Ok(true) if frame.first() == Some(&b'[') => {
-        return Ok(String::from_utf8_lossy(&frame).into_owned())
+/// The direct connection, read through a buffer so a reply usually takes one read.
+struct Direct {
+  input: BufReader<Stream>,
+  /// The receive timeout set on the socket, so it is only set again when it changes.
+  timeout: Option<Duration>,
+}
+
+impl Direct {
+  /// Writes one batch and reads its reply on the caller's thread.
+  fn exchange(&mut self, batch: &[u8], timeout: Duration) -> Result<String, SyncError> {
+    let timeout = Some(timeout.max(Duration::from_millis(1)));
+    let stream = self.input.get_ref();
+    write_frame(stream, batch).map_err(|_| SyncError::Closed)?;
+    if self.timeout != timeout {
+      stream
+        .set_recv_timeout(timeout)
+        .map_err(|_| SyncError::Closed)?;
+      self.timeout = timeout;
+    }
+    let mut frame = Vec::new();
+    loop {
+      match read_frame(&mut self.input, &mut frame) {
+        Ok(true) if frame.first() == Some(&b'[') => {
+          return Ok(
+            String::from_utf8(frame)
+              .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()),
+          )
+        }
+        Ok(true) => continue, // a push (this connection holds no locks or watches, so none is expected)
+        Ok(false) => return Err(SyncError::Closed),
+        Err(err)
+          if matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+          ) =>
+        {
+          return Err(SyncError::Timeout)
+        }
+        Err(_) => return Err(SyncError::Closed),
       }
-      Ok(true) => continue, // a push (this connection holds no locks or watches, so none is expected)
-      Ok(false) => return Err(SyncError::Closed),
-      Err(err)
-        if matches!(
-          err.kind(),
-          io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ) =>
-      {
-        return Err(SyncError::Timeout)
-      }
-      Err(_) => return Err(SyncError::Closed),
     }
   }
 }

@@ -11,9 +11,17 @@ const users = [
   { key: 'user:2', kind: 'expire' },
 ]
 
-for (const transport of ['socket', 'ipc']) {
-  test(`${transport}: a watch sees another worker's writes, deletes, expiries and evictions, in order`, async (t) => {
-    const { result } = await runFixture('watch.js', [], { env: { SM_TRANSPORT: transport } })
+const modes = [
+  ['socket', ''],
+  ['ipc', ''],
+  ['relay mode over socket', '1'],
+  ['relay mode over ipc', '1'],
+]
+
+for (const [name, relay] of modes) {
+  const transport = name.endsWith('ipc') ? 'ipc' : 'socket'
+  test(`${name}: a watch sees another worker's writes, deletes, expiries and evictions, in order`, async (t) => {
+    const { result } = await runFixture('watch.js', [], { env: { SM_TRANSPORT: transport, SM_RELAY: relay } })
     const { seen, master } = result
     t.deepEqual(seen.users, users)
     t.deepEqual(seen.first, [

@@ -35,3 +35,14 @@ for (const [name, relay] of modes) {
     t.deepEqual(master, [...users, { key: 'user:9', kind: 'set', value: 9 }, { key: 'user:10', kind: 'set', value: 10 }])
   })
 }
+
+test('socket: a subscriber that falls behind does not hold the store back, loses events past the bound, and is told', async (t) => {
+  const { result } = await runFixture('watch-overflow.js')
+  t.deepEqual(result, {
+    doneWhileBusy: true,
+    code: 'ERR_WATCH_OVERFLOW',
+    name: 'SharedMemoryError',
+    someDropped: true,
+    someDelivered: true,
+  })
+})

@@ -10,7 +10,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::host::Host;
-use crate::peers::{Owner, Push, Sink};
+use crate::peers::{Backlog, Owner, Push, Sink};
 use crate::protocol;
 use crate::socket::client::{SocketClient, SyncError};
 use crate::socket::server;
@@ -61,17 +61,39 @@ type PushFn = ThreadsafeFunction<PushMessage, (), PushMessage, Status, false, tr
 struct JsSink {
   owner: Owner,
   deliver: Arc<PushFn>,
+  backlog: Arc<Backlog>,
 }
 
 impl Sink for JsSink {
-  fn push(&self, message: Push, _essential: bool) {
-    let push = PushMessage {
-      owner: self.owner as u32,
-      message,
-    };
-    self
-      .deliver
-      .call(push, ThreadsafeFunctionCallMode::NonBlocking);
+  fn push(&self, message: Push, essential: bool) {
+    if self.backlog.admit(essential) {
+      deliver_js(&self.deliver, self.owner, &self.backlog, message);
+    }
+  }
+}
+
+/// Queues one admitted push for JavaScript; once JS has taken it, tells the
+/// backlog, and reports dropped events when the backlog says so.
+fn deliver_js(deliver: &Arc<PushFn>, owner: Owner, backlog: &Arc<Backlog>, message: Push) {
+  let push = PushMessage {
+    owner: owner as u32,
+    message,
+  };
+  let (again, backlog_) = (deliver.clone(), backlog.clone());
+  let status = deliver.call_with_return_value(
+    push,
+    ThreadsafeFunctionCallMode::NonBlocking,
+    move |_, _| {
+      if let Some(lost) = backlog_.delivered() {
+        if backlog_.admit(true) {
+          deliver_js(&again, owner, &backlog_, format!("~{{\"lost\":{lost}}}"));
+        }
+      }
+      Ok(())
+    },
+  );
+  if status != Status::Ok {
+    backlog.delivered();
   }
 }
 
@@ -206,6 +228,7 @@ fn connect_js(host: &Host, deliver: &Arc<PushFn>) -> Owner {
   let _ = sink.0.set(JsSink {
     owner,
     deliver: deliver.clone(),
+    backlog: Arc::default(),
   });
   owner
 }

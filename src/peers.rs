@@ -7,7 +7,7 @@
 //! callback into it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -49,5 +49,70 @@ impl Peers {
     if let Some(sink) = sink {
       sink.push(message, essential);
     }
+  }
+}
+
+/// How many watch-event pushes may wait in a sink that is told when each
+/// one is delivered, before further ones are dropped.
+pub const MAX_QUEUED: usize = 4096;
+
+/// The count of pushes waiting in one sink, for sinks that cannot see their
+/// own queue (the hosting process's JavaScript, while its thread is busy).
+#[derive(Default)]
+pub struct Backlog {
+  queued: AtomicUsize,
+  lost: AtomicU64,
+}
+
+impl Backlog {
+  /// Whether a push may be queued now (every push admitted must be matched
+  /// by [`Backlog::delivered`]). Watch events are dropped, and counted, while
+  /// the queue is full.
+  pub fn admit(&self, essential: bool) -> bool {
+    if !essential && self.queued.load(Ordering::Relaxed) >= MAX_QUEUED {
+      self.lost.fetch_add(1, Ordering::Relaxed);
+      return false;
+    }
+    self.queued.fetch_add(1, Ordering::Relaxed);
+    true
+  }
+
+  /// One admitted push reached its destination (or failed to). Once the
+  /// queue is empty after events were dropped, answers how many, to be
+  /// reported as `~{"lost":n}` (admitted as an essential push).
+  pub fn delivered(&self) -> Option<u64> {
+    if self.queued.fetch_sub(1, Ordering::Relaxed) == 1 {
+      let lost = self.lost.swap(0, Ordering::Relaxed);
+      if lost > 0 {
+        return Some(lost);
+      }
+    }
+    None
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn drops_only_events_beyond_the_bound_and_reports_them_once_drained() {
+    let backlog = Backlog::default();
+    for _ in 0..MAX_QUEUED {
+      assert!(backlog.admit(false));
+    }
+    assert!(!backlog.admit(false));
+    assert!(!backlog.admit(false));
+    assert!(backlog.admit(true), "an essential push always goes");
+    for _ in 0..MAX_QUEUED {
+      assert_eq!(backlog.delivered(), None);
+    }
+    assert_eq!(
+      backlog.delivered(),
+      Some(2),
+      "reported once the queue is empty"
+    );
+    assert!(backlog.admit(false));
+    assert_eq!(backlog.delivered(), None, "nothing new lost");
   }
 }

@@ -7,11 +7,7 @@ use std::io;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::peers::{Push, Sink};
-
-/// Pushes that may wait in the queue before further watch events are
-/// dropped (essential pushes are always queued).
-const MAX_QUEUED: usize = 4096;
+use crate::peers::{Push, Sink, MAX_QUEUED};
 
 #[derive(Default)]
 pub struct Outbox {

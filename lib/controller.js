@@ -115,7 +115,7 @@ const operations = {
   size: [0, function () {
     return [this.request('size', 'null', '0')]
   }],
-  /** clear() → 'OK': removes every key (of this namespace only, on a namespace). */
+  /** clear() → 'OK': removes every key of this namespace (the default one, on the root controller). */
   clear: [0, function () {
     return [this.request('clear', 'null', '0', ok)]
   }],

@@ -14,6 +14,18 @@ for (const transport of ['socket', 'ipc']) {
     t.deepEqual(result, { a: { value: 'a' }, b: absent, c: { value: 'c' }, d: { value: 'd' } })
   })
 
+  test(`${transport}: cache.maxBytes bounds the bytes held, evicting the least recently used`, async (t) => {
+    const { result } = await runFixture('cache.js', ['max-bytes'], { env })
+    t.deepEqual(result, {
+      oldestGone: absent,
+      newestKept: true,
+      withinBound: true,
+      entries: 9,
+      evictions: 11,
+      tooLarge: { error: 'ERR_VALUE_TOO_LARGE', name: 'SharedMemoryError' },
+    })
+  })
+
   test(`${transport}: LRU keeps 10000 entries by default`, async (t) => {
     const { result } = await runFixture('cache.js', ['lru-default'], { env })
     t.deepEqual(result, { first: absent, fifth: absent, sixth: { value: 5 }, last: { value: 10004 } })

@@ -81,6 +81,7 @@ for (const [mode, transport, clusterIpc] of runs) {
       set: ok,
       date: true,
       sync: mode === 'master' ? true : 'not tried',
+      watched: true,
       again: true,
       differentSerialization: 'ERR_INVALID_CONFIG',
       unknownSerialization: 'ERR_INVALID_CONFIG',

@@ -43,7 +43,7 @@ impl fmt::Display for StoreError {
       }
       StoreError::ValueTooLarge { size, limit } => write!(
         f,
-        "the value takes {size} bytes encoded; the limit is {limit} (raise it with the maxValueSize option)"
+        "the value takes {size} bytes encoded; the limit is {limit} (the maxValueSize option, or cache.maxBytes less the key's size)"
       ),
       StoreError::NotANumber => write!(
         f,

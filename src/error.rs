@@ -19,6 +19,8 @@ pub enum StoreError {
   LockTimeout(String),
   /// A request the protocol does not understand.
   Protocol(String),
+  /// A request of a batch that could not be read at all (its id, when it has one).
+  Unparsed { id: Option<u64>, reason: String },
 }
 
 impl StoreError {
@@ -29,7 +31,7 @@ impl StoreError {
       StoreError::ValueTooLarge { .. } => "ERR_VALUE_TOO_LARGE",
       StoreError::NotANumber => "ERR_NOT_A_NUMBER",
       StoreError::LockTimeout(_) => "ERR_LOCK_TIMEOUT",
-      StoreError::Protocol(_) => "ERR_PROTOCOL",
+      StoreError::Protocol(_) | StoreError::Unparsed { .. } => "ERR_PROTOCOL",
     }
   }
 }
@@ -53,7 +55,7 @@ impl fmt::Display for StoreError {
         f,
         "the lock {key} is held by another process and was not released within the wait (the lock's wait option)"
       ),
-      StoreError::Protocol(msg) => write!(f, "malformed request: {msg}"),
+      StoreError::Protocol(msg) | StoreError::Unparsed { reason: msg, .. } => write!(f, "malformed request: {msg}"),
     }
   }
 }

@@ -105,20 +105,25 @@ struct LockArgs {
 /// be understood gets an `ERR_PROTOCOL` reply, and the others are still
 /// applied.
 pub fn apply_batch(host: &Host, owner: Owner, batch: &str) -> String {
-  let items = match serde_json::from_str::<Vec<&RawValue>>(batch) {
-    Ok(items) => items,
-    Err(err) => {
-      let mut out = String::from("[");
-      write_error(
-        &mut out,
-        None,
-        &StoreError::Protocol(format!("the batch is not a JSON array ({err})")),
-      );
-      out.push(']');
-      return out;
-    }
+  // A well-formed batch is read in one pass. Only when that fails is it read
+  // again request by request, so the good requests of a bad batch still apply.
+  let parsed: Vec<Result<Request, StoreError>> = match serde_json::from_str::<Vec<Request>>(batch) {
+    Ok(requests) => requests.into_iter().map(Ok).collect(),
+    Err(_) => match serde_json::from_str::<Vec<&RawValue>>(batch) {
+      Ok(items) => items.iter().map(|item| parse_request(item)).collect(),
+      Err(err) => {
+        let mut out = String::from("[");
+        write_error(
+          &mut out,
+          None,
+          &StoreError::Protocol(format!("the batch is not a JSON array ({err})")),
+        );
+        out.push(']');
+        return out;
+      }
+    },
   };
-  let mut out = String::with_capacity(16 * items.len() + 2);
+  let mut out = String::with_capacity(16 * parsed.len() + 2);
   out.push('[');
   let mut caller = Caller {
     host,
@@ -127,14 +132,14 @@ pub fn apply_batch(host: &Host, owner: Owner, batch: &str) -> String {
     notices: Vec::new(),
   };
   let mut tx = host.store().begin();
-  for item in items.iter() {
+  for request in parsed {
     // A request whose reply comes later writes nothing: take its comma back.
     let before = out.len();
     if before > 1 {
       out.push(',');
     }
     let start = out.len();
-    match serde_json::from_str::<Request>(item.get()) {
+    match request {
       Ok(Request(id, op, key, arg, options)) => {
         let options = options.unwrap_or_default();
         if let Err(err) = apply(&mut tx, &mut caller, id, op, key, arg, &options, &mut out) {
@@ -144,19 +149,21 @@ pub fn apply_batch(host: &Host, owner: Owner, batch: &str) -> String {
           out.truncate(before);
         }
       }
-      Err(err) => write_error(
-        &mut out,
-        request_id(item),
-        &StoreError::Protocol(format!(
-          "a request must be [id, op, key, arg, options?] ({err})"
-        )),
-      ),
+      Err(err) => write_failure_of(&mut out, &err),
     }
   }
   out.push(']');
   drop(tx);
   host.deliver(caller.notices);
   out
+}
+
+/// One request of a batch that did not parse as a whole.
+fn parse_request<'a>(item: &'a RawValue) -> Result<Request<'a>, StoreError> {
+  serde_json::from_str::<Request>(item.get()).map_err(|err| StoreError::Unparsed {
+    id: request_id(item),
+    reason: format!("a request must be [id, op, key, arg, options?] ({err})"),
+  })
 }
 
 /// Answers every request of `batch` with the same error, without touching
@@ -489,6 +496,15 @@ fn write_stats(out: &mut String, s: &Stats) {
     "{{\"entries\":{},\"bytes\":{},\"hits\":{},\"misses\":{},\"sets\":{},\"deletes\":{},\"expirations\":{},\"evictions\":{}}}",
     s.entries, s.bytes, s.hits, s.misses, s.sets, s.deletes, s.expirations, s.evictions
   );
+}
+
+/// The reply to a request that could not be read: addressed to its id, if it has one.
+fn write_failure_of(out: &mut String, err: &StoreError) {
+  let id = match err {
+    StoreError::Unparsed { id, .. } => *id,
+    _ => None,
+  };
+  write_error(out, id, err);
 }
 
 fn write_error(out: &mut String, id: Option<u64>, err: &StoreError) {

@@ -38,4 +38,16 @@ async function runFixture(name, args = [], options) {
   return { result: JSON.parse(line.slice('RESULT '.length)), ...output }
 }
 
-module.exports = { run, runFixture }
+/**
+ * The ways a scenario runs when it must hold in relay mode too: [title,
+ * env] pairs, the env selecting the transport (SM_TRANSPORT) and relay mode
+ * (SM_RELAY: worker 1 hosts the store and the master relays).
+ */
+const allModes = [
+  ['socket', { SM_TRANSPORT: 'socket', SM_RELAY: '' }],
+  ['ipc', { SM_TRANSPORT: 'ipc', SM_RELAY: '' }],
+  ['relay mode over socket', { SM_TRANSPORT: 'socket', SM_RELAY: '1' }],
+  ['relay mode over ipc', { SM_TRANSPORT: 'ipc', SM_RELAY: '1' }],
+]
+
+module.exports = { run, runFixture, allModes }

@@ -2,19 +2,11 @@
 
 const test = require('ava')
 
-const { runFixture } = require('./helpers')
+const { runFixture, allModes } = require('./helpers')
 
-const modes = [
-  ['socket', ''],
-  ['ipc', ''],
-  ['relay mode over socket', '1'],
-  ['relay mode over ipc', '1'],
-]
-
-for (const [name, relay] of modes) {
-  const transport = name.endsWith('ipc') ? 'ipc' : 'socket'
+for (const [name, env] of allModes) {
   test(`${name}: a lock whose holder is SIGKILLed goes to the waiters in order, with growing tokens`, async (t) => {
-    const { result } = await runFixture('locks.js', [], { env: { SM_TRANSPORT: transport, SM_RELAY: relay } })
+    const { result } = await runFixture('locks.js', [], { env })
     t.is(result.held.key, 'job')
     t.is(typeof result.held.token, 'number')
     // Released when the holder died, not when its 60 s lease would have run out.

@@ -2,7 +2,7 @@
 
 const test = require('ava')
 
-const { runFixture } = require('./helpers')
+const { runFixture, allModes } = require('./helpers')
 
 const users = [
   { key: 'user:1', kind: 'set', value: { a: 1 } },
@@ -11,17 +11,9 @@ const users = [
   { key: 'user:2', kind: 'expire' },
 ]
 
-const modes = [
-  ['socket', ''],
-  ['ipc', ''],
-  ['relay mode over socket', '1'],
-  ['relay mode over ipc', '1'],
-]
-
-for (const [name, relay] of modes) {
-  const transport = name.endsWith('ipc') ? 'ipc' : 'socket'
+for (const [name, env] of allModes) {
   test(`${name}: a watch sees another worker's writes, deletes, expiries and evictions, in order`, async (t) => {
-    const { result } = await runFixture('watch.js', [], { env: { SM_TRANSPORT: transport, SM_RELAY: relay } })
+    const { result } = await runFixture('watch.js', [], { env })
     const { seen, master } = result
     t.deepEqual(seen.users, users)
     t.deepEqual(seen.first, [

@@ -18,8 +18,12 @@ const { Histogram } = require('./histogram')
 const COUNTER_KEY = 'bench:counter'
 const BIG_KEYS = 8
 
-/** A: one get at a time, of a random preloaded key; latency of each. */
-async function sequentialGet(client, ctx) {
+/**
+ * A: one get at a time, of a random preloaded key; latency of each. With
+ * `sync`, getSync() (sharedmemory getSync, lmdb get): the loop then never
+ * awaits, so it runs without a turn of the event loop between calls.
+ */
+async function sequentialGet(client, ctx, sync) {
   const hist = new Histogram()
   const keys = ctx.spec.keys
   let ops = 0
@@ -27,28 +31,7 @@ async function sequentialGet(client, ctx) {
   for (let now = Date.now(); now < ctx.end; ) {
     const i = data.randomIndex(keys)
     const t0 = performance.now()
-    const v = await client.get(data.key(i))
-    const t1 = performance.now()
-    now = Date.now()
-    if (now >= ctx.warmEnd && now < ctx.end) {
-      ops++
-      hist.record((t1 - t0) * 1000)
-      if (!data.isValue(i, v)) bad++
-    }
-  }
-  return { ops, bad, hist }
-}
-
-/** A, sync form: getSync() in a tight loop (sharedmemory getSync, lmdb get). */
-function sequentialGetSync(client, ctx) {
-  const hist = new Histogram()
-  const keys = ctx.spec.keys
-  let ops = 0
-  let bad = 0
-  for (let now = Date.now(); now < ctx.end; ) {
-    const i = data.randomIndex(keys)
-    const t0 = performance.now()
-    const v = client.getSync(data.key(i))
+    const v = sync ? client.getSync(data.key(i)) : await client.get(data.key(i))
     const t1 = performance.now()
     now = Date.now()
     if (now >= ctx.warmEnd && now < ctx.end) {
@@ -117,7 +100,7 @@ const WORKLOADS = {
     title: 'sequential get, 1 in flight per worker',
     unit: 'ops/s',
     preload: true,
-    run: (client, ctx) => (ctx.peer.sync ? sequentialGetSync(client, ctx) : sequentialGet(client, ctx)),
+    run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
   },
   B: {
     title: '64 in flight per worker, 90% get / 10% set, 10k keys, ~100 B JSON',

@@ -76,13 +76,13 @@ class MasterHost {
         else this.#forward(message.b, worker.id, (replies) => post(worker, seal('res', { r: replies })))
         break
       case 'push':
-        if (worker.id === this.#managerId && message.o !== undefined) this.#deliverPush(message.o, message.p)
+        if (worker.id === this.#managerId && message.o !== undefined) this.#toOrigin(message.o, 'push', message.p)
         break
       case 'hosting':
         if (worker.id === this.#managerId && !this.#managerGone) this.#onManagerReady(worker, message)
         break
       case 'res':
-        if (worker.id === this.#managerId && message.o !== undefined) this.#deliver(message.o, message.r)
+        if (worker.id === this.#managerId && message.o !== undefined) this.#toOrigin(message.o, 'res', message.r)
         break
     }
   }
@@ -140,23 +140,17 @@ class MasterHost {
     )
   }
 
-  /** Relay mode: a push from the manager's store to one of the workers (or to the master itself). */
-  #deliverPush(origin, message) {
+  /**
+   * Relay mode: what the manager sent back for `origin` (a reply batch, kind
+   * 'res', or a push, kind 'push'), to that worker, or to the master itself (0).
+   */
+  #toOrigin(origin, kind, text) {
     if (origin === 0) {
-      if (this.#own) this.#own.receive(message)
+      if (this.#own) this.#own.receive(text)
       return
     }
     const worker = cluster.workers[origin]
-    if (worker) post(worker, seal('push', { p: message }))
-  }
-
-  #deliver(origin, replies) {
-    if (origin === 0) {
-      if (this.#own) this.#own.receive(replies)
-      return
-    }
-    const worker = cluster.workers[origin]
-    if (worker) post(worker, seal('res', { r: replies }))
+    if (worker) post(worker, seal(kind, kind === 'res' ? { r: text } : { p: text }))
   }
 
   #onExit(worker) {

@@ -92,7 +92,9 @@ impl SocketClient {
         let mut input = BufReader::with_capacity(64 * 1024, reader);
         let mut frame = Vec::new();
         while let Ok(true) = read_frame(&mut input, &mut frame) {
-          let text = String::from_utf8_lossy(&frame).into_owned();
+          // The frame becomes the text without a copy; the next frame gets a new buffer.
+          let text = String::from_utf8(std::mem::take(&mut frame))
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
           if !text.starts_with('[') {
             // A push, not the reply to a frame we sent.
             on_reply(Some(text));

@@ -1,10 +1,15 @@
 //! Framing on the local socket: each message is a 4-byte little-endian
 //! length followed by that many bytes (a batch, as in `protocol`).
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 
 /// Larger frames are refused: no honest batch comes near this.
 pub const MAX_FRAME_BYTES: usize = 1 << 30;
+
+/// Frames up to this size are copied behind their header and written in
+/// one call; larger ones are written from where they are (header and
+/// payload in one vectored call), sparing a copy.
+const COPY_BELOW: usize = 16 * 1024;
 
 pub fn write_frame(mut out: impl Write, payload: &[u8]) -> io::Result<()> {
   if payload.len() > MAX_FRAME_BYTES {
@@ -13,11 +18,24 @@ pub fn write_frame(mut out: impl Write, payload: &[u8]) -> io::Result<()> {
       "frame too large",
     ));
   }
-  // One write per frame: header and payload in one buffer.
-  let mut frame = Vec::with_capacity(4 + payload.len());
-  frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-  frame.extend_from_slice(payload);
-  out.write_all(&frame)?;
+  let header = (payload.len() as u32).to_le_bytes();
+  if payload.len() < COPY_BELOW {
+    let mut frame = Vec::with_capacity(4 + payload.len());
+    frame.extend_from_slice(&header);
+    frame.extend_from_slice(payload);
+    out.write_all(&frame)?;
+  } else {
+    let mut parts = [IoSlice::new(&header), IoSlice::new(payload)];
+    let mut parts = &mut parts[..];
+    while !parts.is_empty() {
+      match out.write_vectored(parts) {
+        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+        Ok(written) => IoSlice::advance_slices(&mut parts, written),
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+        Err(err) => return Err(err),
+      }
+    }
+  }
   out.flush()
 }
 
@@ -59,6 +77,30 @@ mod tests {
     assert!(read_frame(&mut input, &mut buf).unwrap());
     assert!(buf.is_empty());
     assert!(!read_frame(&mut input, &mut buf).unwrap());
+  }
+
+  /// A writer that takes at most 7 bytes a call, to exercise partial writes.
+  struct Trickle(Vec<u8>);
+
+  impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+      let n = buf.len().min(7);
+      self.0.extend_from_slice(&buf[..n]);
+      Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+      Ok(())
+    }
+  }
+
+  #[test]
+  fn large_frames_survive_partial_writes() {
+    let payload: Vec<u8> = (0..COPY_BELOW * 2).map(|i| (i % 251) as u8).collect();
+    let mut wire = Trickle(Vec::new());
+    write_frame(&mut wire, &payload).unwrap();
+    let mut buf = Vec::new();
+    assert!(read_frame(&wire.0[..], &mut buf).unwrap());
+    assert_eq!(buf, payload);
   }
 
   #[test]

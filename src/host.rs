@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 
 use crate::error::StoreError;
 use crate::locks::{LockTable, Notice};
@@ -95,8 +95,23 @@ impl Host {
     &self.alarm
   }
 
-  pub(crate) fn locks(&self) -> MutexGuard<'_, LockTable> {
-    self.locks.lock()
+  /// Runs `f` on the lock table. The notices it produces for others are
+  /// added to `notices` (delivered once the batch is applied), and the
+  /// sweeper is woken in time for the next lease or wait to run out.
+  pub(crate) fn with_locks<R>(
+    &self,
+    notices: &mut Vec<Notice>,
+    f: impl FnOnce(&mut LockTable) -> (R, Vec<Notice>),
+  ) -> R {
+    let mut locks = self.locks.lock();
+    let (answer, more) = f(&mut locks);
+    let next = locks.next_deadline();
+    drop(locks);
+    notices.extend(more);
+    if let Some(at) = next {
+      self.alarm.set(at);
+    }
+    answer
   }
 
   pub(crate) fn watches(&self) -> &Watches {
@@ -106,21 +121,35 @@ impl Host {
   /// Sends later answers to the owners that wait for them.
   pub(crate) fn deliver(&self, notices: Vec<Notice>) {
     for notice in notices {
-      let reply = match notice {
-        Notice::Granted { request, token, .. } => format!("[[{request},1,{token}]]"),
-        Notice::TimedOut {
-          request, ref key, ..
+      // A push of one reply: `!` and a reply batch, as src/protocol.rs writes them.
+      let mut push = String::from("![");
+      let owner = match notice {
+        Notice::Granted {
+          owner,
+          request,
+          token,
+          ..
         } => {
-          let err = StoreError::LockTimeout(key_text(split(key).1));
-          let code = serde_json::to_string(err.code()).unwrap_or_default();
-          let message = serde_json::to_string(&err.to_string()).unwrap_or_default();
-          format!("[[{request},2,{code},{message}]]")
+          protocol::write_value(&mut push, request, token.to_string().as_bytes());
+          owner
+        }
+        Notice::TimedOut {
+          owner,
+          request,
+          key,
+          ..
+        } => {
+          protocol::write_error(&mut push, Some(request), &lock_timeout(&key));
+          owner
         }
       };
-      let owner = match notice {
-        Notice::Granted { owner, .. } | Notice::TimedOut { owner, .. } => owner,
-      };
-      self.peers.send(owner, format!("!{reply}"), true);
+      push.push(']');
+      self.peers.send(owner, push, true);
     }
   }
+}
+
+/// The error of a lock request that did not get the lock on (stored) `key` in time.
+pub(crate) fn lock_timeout(key: &[u8]) -> StoreError {
+  StoreError::LockTimeout(key_text(split(key).1))
 }

@@ -57,8 +57,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::StoreError;
-use crate::host::Host;
-use crate::locks::{Acquire, LockRequest, Notice};
+use crate::host::{lock_timeout, Host};
+use crate::locks::{Acquire, LockRequest, LockTable, Notice};
 use crate::peers::Owner;
 use crate::store::{qualify, Condition, Glob, SetOptions, Stats, Txn};
 
@@ -92,6 +92,13 @@ struct Caller<'h> {
   now: Instant,
   /// Later answers to others that this batch's lock requests produced.
   notices: Vec<Notice>,
+}
+
+impl Caller<'_> {
+  /// Runs a lock-table operation for this caller (see [`Host::with_locks`]).
+  fn locks<R>(&mut self, f: impl FnOnce(&mut LockTable) -> (R, Vec<Notice>)) -> R {
+    self.host.with_locks(&mut self.notices, f)
+  }
 }
 
 #[derive(Deserialize)]
@@ -377,43 +384,25 @@ fn apply(
           None => None,
         },
       };
-      let mut locks = caller.host.locks();
-      let (answer, notices) = locks.acquire(key, ask, caller.now);
-      let next = locks.next_deadline();
-      drop(locks);
-      caller.notices.extend(notices);
-      if let Some(at) = next {
-        caller.host.alarm().set(at);
-      }
-      match answer {
+      let now = caller.now;
+      match caller.locks(|locks| locks.acquire(key, ask, now)) {
         Acquire::Granted(token) => write_value(out, id, token.to_string().as_bytes()),
         Acquire::Queued => {} // answered later
-        Acquire::Busy => {
-          return Err(StoreError::LockTimeout(crate::store::key_text(
-            crate::store::split(key).1,
-          )))
-        }
+        Acquire::Busy => return Err(lock_timeout(key)),
       }
     }
     "unlock" => {
       let token = serde_json::from_str::<u64>(arg.get())
         .map_err(|_| StoreError::Protocol("unlock takes a fencing token".into()))?;
-      let (released, notices) = caller.host.locks().release(key, token, caller.now);
-      caller.notices.extend(notices);
+      let now = caller.now;
+      let released = caller.locks(|locks| locks.release(key, token, now));
       write_bool(out, id, released);
     }
     "extend" => {
       let (token, lease) = serde_json::from_str::<(u64, f64)>(arg.get())
         .map_err(|_| StoreError::Protocol("extend takes [token, lease]".into()))?;
-      let lease = duration(lease)?;
-      let mut locks = caller.host.locks();
-      let (held, notices) = locks.extend(key, token, lease, caller.now);
-      let next = locks.next_deadline();
-      drop(locks);
-      caller.notices.extend(notices);
-      if let Some(at) = next {
-        caller.host.alarm().set(at);
-      }
+      let (lease, now) = (duration(lease)?, caller.now);
+      let held = caller.locks(|locks| locks.extend(key, token, lease, now));
       write_bool(out, id, held);
     }
     other => return Err(StoreError::Protocol(format!("unknown operation {other:?}"))),
@@ -479,7 +468,7 @@ fn write_bool(out: &mut String, id: u64, value: bool) {
   let _ = write!(out, "[{id},1,{value}]");
 }
 
-fn write_value(out: &mut String, id: u64, value: &[u8]) {
+pub(crate) fn write_value(out: &mut String, id: u64, value: &[u8]) {
   let _ = write!(out, "[{id},1,");
   push_json(out, value);
   out.push(']');
@@ -507,7 +496,7 @@ fn write_failure_of(out: &mut String, err: &StoreError) {
   write_error(out, id, err);
 }
 
-fn write_error(out: &mut String, id: Option<u64>, err: &StoreError) {
+pub(crate) fn write_error(out: &mut String, id: Option<u64>, err: &StoreError) {
   write_failure(out, id, err.code(), &err.to_string());
 }
 

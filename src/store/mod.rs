@@ -204,9 +204,9 @@ impl Txn<'_> {
   /// The keys of namespace `ns` matching `pattern` (all without one), as key texts.
   pub fn keys(&mut self, ns: &[u8], pattern: Option<&Glob>) -> Vec<Box<[u8]>> {
     let mut found = Vec::new();
-    for full in self.state.table.keys() {
+    for (full, entry) in self.state.table.entries() {
       let (key_ns, key) = split(full);
-      if key_ns != ns || !self.alive(self.state.table.peek(full).expect("listed")) {
+      if key_ns != ns || !self.alive(entry) {
         continue;
       }
       if pattern.is_none_or(|glob| glob.matches(&key_text(key))) {

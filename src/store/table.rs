@@ -220,17 +220,22 @@ impl Table {
     }
   }
 
-  /// Every key, most recently used first.
-  pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+  /// Every entry with its key, most recently used first.
+  pub fn entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)> {
     let mut next = self.newest;
     std::iter::from_fn(move || match next {
       NIL => None,
       i => {
         let slot = &self.slots[i as usize];
         next = slot.older;
-        Some(slot.key())
+        Some((slot.key(), slot.entry()))
       }
     })
+  }
+
+  /// Every key, most recently used first.
+  pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+    self.entries().map(|(key, _)| key)
   }
 
   fn find(&self, key: &[u8]) -> Option<u32> {

@@ -279,6 +279,11 @@ class Client {
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(makeError())
   }
 
+  /** What a request whose deadline passed fails with: a timeout, or no host when none was ever found. */
+  #timedOut(message) {
+    return this.#state === READY ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: ${message}`) : noHost()
+  }
+
   /** One unref'd timer, set for the earliest deadline that matters. */
   #arm(at) {
     if (at >= this.#timerAt) return
@@ -300,12 +305,7 @@ class Client {
     for (const [id, entry] of this.#pending) {
       if (entry.deadline > now) break
       this.#pending.delete(id)
-      fail(
-        entry,
-        this.#state === READY
-          ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: no reply within ${this.#timeout} ms (the timeout option)`)
-          : noHost(),
-      )
+      fail(entry, this.#timedOut(`no reply within ${this.#timeout} ms (the timeout option)`))
     }
     let nextPatient = Infinity
     for (const [id, entry] of this.#patient) {
@@ -314,12 +314,7 @@ class Client {
         continue
       }
       this.#patient.delete(id)
-      fail(
-        entry,
-        this.#state === READY
-          ? new SharedMemoryError('ERR_TIMEOUT', 'sharedmemory: no answer from the store within the wait and the timeout option')
-          : noHost(),
-      )
+      fail(entry, this.#timedOut('no answer from the store within the wait and the timeout option'))
     }
     if (nextPatient < Infinity) this.#arm(nextPatient)
     const next = this.#pending.values().next()

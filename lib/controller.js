@@ -228,7 +228,7 @@ class Controller extends EventEmitter {
   watch(pattern, listener) {
     if (typeof pattern !== 'string') throw invalid('watch() takes a key or glob pattern string')
     if (typeof listener !== 'function') throw invalid('watch() takes a listener function')
-    const opts = this.request('watch', 'null', '0')[4]
+    const opts = this.#optionsText()
     const decode = (event) => listener(event.kind === 'set' ? { ...event, value: this.decode(event.value) } : event)
     const { id, started } = this.#client.watch(pattern, decode, opts)
     const stop = () => {
@@ -245,11 +245,16 @@ class Controller extends EventEmitter {
 
   /** One request for the client, with this controller's namespace added to its options. */
   request(op, key, arg, map, options, wait) {
-    if (options === undefined && this.#namespace === null) return [op, key, arg, map, undefined, wait]
+    return [op, key, arg, map, this.#optionsText(options), wait]
+  }
+
+  /** A request's options as JSON text, this controller's namespace included; undefined when there are none. */
+  #optionsText(options) {
+    if (options === undefined && this.#namespace === null) return undefined
     const opts = {}
     if (this.#namespace !== null) opts.ns = this.#namespace
     for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
-    return [op, key, arg, map, Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined, wait]
+    return Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined
   }
 
   /** A value as the JSON text the store keeps, per this process's `serialization` option. */
@@ -297,22 +302,13 @@ class Controller extends EventEmitter {
       this.prototype[name] = function (...args) {
         const need = typeof required === 'function' ? required(...args) : required
         const callback = args.length > need && typeof args[args.length - 1] === 'function' ? args.pop() : undefined
-        let promise
-        try {
+        return this.#call(callback, () => {
           const requests = build.apply(this, args)
-          if (requests.length === 1) {
-            const [op, key, arg, map, opts, wait] = requests[0]
-            // The client's promises never cause an unhandled rejection, even if ignored.
-            promise = this.#client.request(op, key, arg, map, opts, wait)
-          } else {
-            promise = Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
-            promise.catch(noop)
-          }
-        } catch (err) {
-          promise = Promise.reject(err)
-          promise.catch(noop)
-        }
-        return callback === undefined ? promise : this.#withCallback(promise, callback)
+          if (requests.length === 1) return this.#client.request(...requests[0])
+          const all = Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+          all.catch(noop)
+          return all
+        })
       }
       this.prototype[`${name}Sync`] = function (...args) {
         const requests = build.apply(this, args)
@@ -323,21 +319,20 @@ class Controller extends EventEmitter {
     }
   }
 
-  /** Runs `start`, turning a throw into a rejection, and wires up the callback. */
+  /**
+   * Runs `start`, turning a throw into a rejection, and wires up the
+   * callback. A caller may ignore the promise: that must never be an
+   * unhandled rejection, so `start` answers one that is already handled
+   * (the client's are, see lib/client.js), and so is a throw's.
+   */
   #call(callback, start) {
     let promise
     try {
       promise = start()
     } catch (err) {
       promise = Promise.reject(err)
+      promise.catch(noop)
     }
-    // A caller may ignore the promise: that must never be an unhandled rejection.
-    promise.catch(noop)
-    return this.#withCallback(promise, callback)
-  }
-
-  /** Calls `callback` with the outcome of `promise` (after it, in a later tick); answers `promise`. */
-  #withCallback(promise, callback) {
     if (typeof callback === 'function') {
       const errorFirst = this.#style === 'error-first'
       promise.then(

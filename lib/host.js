@@ -23,13 +23,18 @@ const { listen, tryConnect } = require('./transports/socket')
 
 const RETRY_MS = [25, 50, 100, 200, 400, 800, 1000]
 
+/** What the store pushes to a worker it serves over IPC. */
+function pushTo(workerId, message) {
+  const worker = cluster.workers[workerId]
+  if (worker) post(worker, seal('push', { p: message }))
+}
+
 class MasterHost {
   #store // NativeStore, or null in relay mode
   #managerId // worker id hosting the store in relay mode, else null
   #managerReady = false
   #managerGone = false
   #greeted = new Set() // ids of workers that said hello and are alive
-  #owners = new Map() // worker id → its owner number in the store (not in relay mode)
   #maxValueSize
   #serialization // how the store's values are encoded: this process's option, or in relay mode the manager's
   #socket // {name, token} workers may connect to, or null
@@ -72,8 +77,10 @@ class MasterHost {
         if (this.#serving()) this.#welcome(worker)
         break
       case 'req':
-        if (this.#store) post(worker, seal('res', { r: this.#store.applyBatch(message.b, this.#ownerOf(worker)) }))
-        else this.#forward(message.b, worker.id, (replies) => post(worker, seal('res', { r: replies })))
+        if (this.#store) {
+          const owner = this.#store.ownerOf(worker.id, pushTo)
+          post(worker, seal('res', { r: this.#store.applyBatch(message.b, owner) }))
+        } else this.#forward(message.b, worker.id, (replies) => post(worker, seal('res', { r: replies })))
         break
       case 'push':
         if (worker.id === this.#managerId && message.o !== undefined) this.#toOrigin(message.o, 'push', message.p)
@@ -85,16 +92,6 @@ class MasterHost {
         if (worker.id === this.#managerId && message.o !== undefined) this.#toOrigin(message.o, 'res', message.r)
         break
     }
-  }
-
-  /** The worker's owner number in the store, given at its first request. */
-  #ownerOf(worker) {
-    let owner = this.#owners.get(worker.id)
-    if (owner === undefined) {
-      owner = this.#store.connect((message) => post(worker, seal('push', { p: message })))
-      this.#owners.set(worker.id, owner)
-    }
-    return owner
   }
 
   #serving() {
@@ -155,11 +152,7 @@ class MasterHost {
 
   #onExit(worker) {
     this.#greeted.delete(worker.id)
-    const owner = this.#owners.get(worker.id)
-    if (owner !== undefined) {
-      this.#owners.delete(worker.id)
-      this.#store.disconnect(owner)
-    }
+    if (this.#store) this.#store.forget(worker.id)
     if (this.#managerReady && worker.id !== this.#managerId) {
       const manager = cluster.workers[this.#managerId]
       if (manager) post(manager, seal('gone', { o: worker.id }))
@@ -189,24 +182,16 @@ class ManagerHost {
       const served = listen(store)
       if (served) hosting.socket = served
     }
-    // Each process the master relays for (origin: a worker id, or 0 for the master) is an owner of the store.
-    const owners = new Map()
-    const ownerOf = (origin) => {
-      let owner = owners.get(origin)
-      if (owner === undefined) {
-        owner = store.connect((message) => post(process, seal('push', { p: message, o: origin })))
-        owners.set(origin, owner)
-      }
-      return owner
-    }
+    // Each process the master relays for (origin: a worker id, or 0 for the master) is an owner of
+    // the store; its pushes go back through the master.
+    const pushBack = (origin, message) => post(process, seal('push', { p: message, o: origin }))
     process.on('message', (raw) => {
       const message = open(raw)
       if (!message) return
       if (message.k === 'req' && message.o !== undefined) {
-        post(process, seal('res', { r: store.applyBatch(message.b, ownerOf(message.o)), o: message.o }))
-      } else if (message.k === 'gone' && owners.has(message.o)) {
-        store.disconnect(owners.get(message.o))
-        owners.delete(message.o)
+        post(process, seal('res', { r: store.applyBatch(message.b, store.ownerOf(message.o, pushBack)), o: message.o }))
+      } else if (message.k === 'gone') {
+        store.forget(message.o)
       } else if (message.k === 'welcome') {
         this.#acknowledged = true
       }

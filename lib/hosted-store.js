@@ -17,6 +17,7 @@ const { storeOptions } = require('./config')
 class HostedStore {
   #native
   #routes = new Map() // owner → deliver(message)
+  #peers = new Map() // a served process's id (a worker id) → its owner number
   /** The owner number of this process's own requests. */
   local
 
@@ -33,15 +34,26 @@ class HostedStore {
     this.#routes.set(this.local, deliver)
   }
 
-  /** Registers a process served through this one; answers its owner number. */
-  connect(deliver) {
-    const owner = this.#native.connect()
-    this.#routes.set(owner, deliver)
+  /**
+   * The owner number of the process `id` (a worker id) served through this
+   * one, registering it at its first request: what the store pushes to it
+   * goes to `deliver(id, message)`.
+   */
+  ownerOf(id, deliver) {
+    let owner = this.#peers.get(id)
+    if (owner === undefined) {
+      owner = this.#native.connect()
+      this.#peers.set(id, owner)
+      this.#routes.set(owner, (message) => deliver(id, message))
+    }
     return owner
   }
 
-  /** That process went away: its locks pass on to their next waiters, its watches end. */
-  disconnect(owner) {
+  /** Process `id` went away: its locks pass on to their next waiters, its watches end. */
+  forget(id) {
+    const owner = this.#peers.get(id)
+    if (owner === undefined) return
+    this.#peers.delete(id)
     this.#routes.delete(owner)
     this.#native.disconnect(owner)
   }

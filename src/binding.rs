@@ -10,12 +10,12 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::host::Host;
-use crate::peers::{Backlog, Owner, Push, Sink};
+use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
-use crate::socket::client::{SocketClient, SyncError};
+use crate::socket::client::SocketClient;
 use crate::socket::server;
 use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
-use crate::sweeper::Sweeper;
+use crate::sweeper::{self, Sweeper};
 
 /// How a store is bounded. Every field is optional.
 #[napi(object)]
@@ -43,9 +43,6 @@ pub struct StoreStats {
   pub evictions: f64,
 }
 
-/// How often expired entries are looked for in the background.
-const SWEEP_INTERVAL: Duration = Duration::from_millis(100);
-
 /// A message the host pushes to a process its JavaScript serves (see `connect`).
 #[napi(object)]
 pub struct PushMessage {
@@ -57,43 +54,27 @@ pub struct PushMessage {
 
 type PushFn = ThreadsafeFunction<PushMessage, (), PushMessage, Status, false, true>;
 
-/// Pushes for one owner, handed to the hosting process's JavaScript.
-struct JsSink {
+/// Hands one owner's pushes to the hosting process's JavaScript.
+struct ToJs {
   owner: Owner,
   deliver: Arc<PushFn>,
-  backlog: Arc<Backlog>,
 }
 
-impl Sink for JsSink {
-  fn push(&self, message: Push, essential: bool) {
-    if self.backlog.admit(essential) {
-      deliver_js(&self.deliver, self.owner, &self.backlog, message);
-    }
-  }
-}
-
-/// Queues one admitted push for JavaScript; once JS has taken it, tells the
-/// backlog, and reports dropped events when the backlog says so.
-fn deliver_js(deliver: &Arc<PushFn>, owner: Owner, backlog: &Arc<Backlog>, message: Push) {
-  let push = PushMessage {
-    owner: owner as u32,
-    message,
-  };
-  let (again, backlog_) = (deliver.clone(), backlog.clone());
-  let status = deliver.call_with_return_value(
-    push,
-    ThreadsafeFunctionCallMode::NonBlocking,
-    move |_, _| {
-      if let Some(lost) = backlog_.delivered() {
-        if backlog_.admit(true) {
-          deliver_js(&again, owner, &backlog_, format!("~{{\"lost\":{lost}}}"));
-        }
-      }
-      Ok(())
-    },
-  );
-  if status != Status::Ok {
-    backlog.delivered();
+impl Handoff for ToJs {
+  fn hand(&self, message: Push, taken: Box<dyn FnOnce() + Send>) -> bool {
+    let push = PushMessage {
+      owner: self.owner as u32,
+      message,
+    };
+    let status = self.deliver.call_with_return_value(
+      push,
+      ThreadsafeFunctionCallMode::NonBlocking,
+      move |_, _| {
+        taken();
+        Ok(())
+      },
+    );
+    status == Status::Ok
   }
 }
 
@@ -148,12 +129,7 @@ impl NativeStore {
         .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
     };
     let host = Arc::new(Host::new(config));
-    // TTLs can be given to any key, so the sweeper always runs: every 100 ms,
-    // or a few times per idle period when that is shorter.
-    let interval = idle_expiry.map_or(SWEEP_INTERVAL, |idle| {
-      (idle / 4).clamp(Duration::from_millis(10), SWEEP_INTERVAL)
-    });
-    let sweeper = Sweeper::start(&host, interval)
+    let sweeper = Sweeper::start(&host, sweeper::interval_for(idle_expiry))
       .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?;
     let deliver: Arc<PushFn> = Arc::new(
       on_push
@@ -223,26 +199,12 @@ impl NativeStore {
 
 /// Connects a new owner whose pushes go to JavaScript, tagged with its number.
 fn connect_js(host: &Host, deliver: &Arc<PushFn>) -> Owner {
-  let sink = Arc::new(LateSink::default());
-  let owner = host.connect(sink.clone());
-  let _ = sink.0.set(JsSink {
-    owner,
-    deliver: deliver.clone(),
-    backlog: Arc::default(),
-  });
-  owner
-}
-
-/// A sink whose target is set right after the owner gets its number.
-#[derive(Default)]
-struct LateSink(std::sync::OnceLock<JsSink>);
-
-impl Sink for LateSink {
-  fn push(&self, message: Push, essential: bool) {
-    if let Some(sink) = self.0.get() {
-      sink.push(message, essential);
-    }
-  }
+  host.connect(|owner| {
+    Arc::new(CountedSink::new(ToJs {
+      owner,
+      deliver: deliver.clone(),
+    }))
+  })
 }
 
 /// Answers every request of a batch with the same error.
@@ -294,16 +256,7 @@ impl NativeClient {
     let timeout = Duration::from_secs_f64(timeout_ms.max(0.0) / 1000.0);
     match self.client.request(batch.as_bytes(), timeout) {
       Ok(reply) => reply,
-      Err(SyncError::Timeout) => protocol::fail_batch(
-        &batch,
-        "ERR_TIMEOUT",
-        &format!("no reply within {timeout_ms} ms (the timeout option)"),
-      ),
-      Err(SyncError::Closed) => protocol::fail_batch(
-        &batch,
-        "ERR_HOST_EXITED",
-        "the socket to the process serving the store is closed",
-      ),
+      Err(err) => protocol::fail_batch(&batch, err.code(), &err.message(timeout)),
     }
   }
 }

@@ -4,6 +4,8 @@
 //! Every transport hands its request batches to [`Host::apply`] with the
 //! [`Owner`] they came from: the socket server one owner per connection,
 //! the hosting process's JavaScript one per IPC worker and one for itself.
+//! A batch is read by [`protocol`], each request run by [`exec`] under one
+//! store transaction, and the replies written back by [`protocol`].
 //! Answers that come later (a lock granted to a waiter, a wait that ran
 //! out) and watch events are pushed to the owner's [`Sink`].
 
@@ -12,12 +14,13 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use crate::error::StoreError;
+use crate::exec::{self, lock_timeout, Context};
 use crate::locks::{LockTable, Notice};
+use crate::op::Reply;
 use crate::peers::{Owner, Peers, Sink};
-use crate::protocol;
-use crate::store::{key_text, split, Store, StoreConfig};
-use crate::sweeper::Alarm;
+use crate::protocol::{self, Replies};
+use crate::store::{Store, StoreConfig};
+use crate::sweeper::{Alarm, Timed};
 use crate::watch::Watches;
 
 /// Expired entries removed per lock acquisition by [`Host::tick`], so
@@ -51,9 +54,10 @@ impl Host {
     &self.store
   }
 
-  /// Registers a connected process; its pushes go to `sink`.
-  pub fn connect(&self, sink: Arc<dyn Sink>) -> Owner {
-    self.peers.add(sink)
+  /// Registers a connected process; its pushes go to the sink `sink_for`
+  /// makes, given the process's new owner number.
+  pub fn connect(&self, sink_for: impl FnOnce(Owner) -> Arc<dyn Sink>) -> Owner {
+    self.peers.add_with(sink_for)
   }
 
   /// A process went away (it exited, was killed, or closed its
@@ -66,14 +70,66 @@ impl Host {
     self.deliver(notices);
   }
 
-  /// Applies a request batch from `owner` and answers the reply batch (see [`protocol`]).
+  /// Applies a request batch from `owner` under one store transaction and
+  /// answers the reply batch (see [`protocol`]). Never fails: a request
+  /// that cannot be read gets an `ERR_PROTOCOL` reply, and the others are
+  /// still applied.
   pub fn apply(&self, owner: Owner, batch: &str) -> String {
-    protocol::apply_batch(self, owner, batch)
+    let requests = match protocol::parse_batch(batch) {
+      Ok(requests) => requests,
+      Err(err) => return protocol::batch_error(&err),
+    };
+    let mut replies = Replies::with_capacity(requests.len());
+    let mut cx = Context::new(&self.store, &self.locks, &self.watches, owner);
+    let mut tx = self.store.begin();
+    for request in requests {
+      match request {
+        Ok(request) => replies.push(
+          request.id,
+          &exec::run(&mut tx, &mut cx, request.id, request.ns, request.op),
+        ),
+        Err(unreadable) => replies.unreadable(&unreadable),
+      }
+    }
+    drop(tx);
+    if let Some(at) = cx.lock_deadline {
+      self.alarm.set(at);
+    }
+    self.deliver(cx.notices);
+    replies.finish()
   }
 
-  /// Background work: removes expired entries, ends leases and waits that
-  /// ran out. Answers when the next lease or wait runs out.
-  pub fn tick(&self) -> Option<Instant> {
+  /// Sends later answers to the owners that wait for them.
+  fn deliver(&self, notices: Vec<Notice>) {
+    for notice in notices {
+      let (owner, push) = match notice {
+        Notice::Granted {
+          owner,
+          request,
+          token,
+          ..
+        } => (
+          owner,
+          protocol::later_push(request, &Reply::Int(token as i64)),
+        ),
+        Notice::TimedOut {
+          owner,
+          request,
+          key,
+        } => (
+          owner,
+          protocol::later_push(request, &Reply::Failed(lock_timeout(&key))),
+        ),
+      };
+      self.peers.send(owner, push, true);
+    }
+  }
+}
+
+impl Timed for Host {
+  /// Removes expired entries, ends leases and waits that ran out. Answers
+  /// when the next lease or wait runs out.
+  fn tick(&self) -> Option<Instant> {
     loop {
       let mut tx = self.store.begin();
       let removed = tx.expire_due(SWEEP_CHUNK) + tx.expire_idle(SWEEP_CHUNK);
@@ -90,66 +146,124 @@ impl Host {
     next
   }
 
-  /// What the sweeper waits on; woken early when a lock deadline comes sooner.
-  pub fn alarm(&self) -> &Arc<Alarm> {
+  fn alarm(&self) -> &Arc<Alarm> {
     &self.alarm
-  }
-
-  /// Runs `f` on the lock table. The notices it produces for others are
-  /// added to `notices` (delivered once the batch is applied), and the
-  /// sweeper is woken in time for the next lease or wait to run out.
-  pub(crate) fn with_locks<R>(
-    &self,
-    notices: &mut Vec<Notice>,
-    f: impl FnOnce(&mut LockTable) -> (R, Vec<Notice>),
-  ) -> R {
-    let mut locks = self.locks.lock();
-    let (answer, more) = f(&mut locks);
-    let next = locks.next_deadline();
-    drop(locks);
-    notices.extend(more);
-    if let Some(at) = next {
-      self.alarm.set(at);
-    }
-    answer
-  }
-
-  pub(crate) fn watches(&self) -> &Watches {
-    &self.watches
-  }
-
-  /// Sends later answers to the owners that wait for them.
-  pub(crate) fn deliver(&self, notices: Vec<Notice>) {
-    for notice in notices {
-      // A push of one reply: `!` and a reply batch, as src/protocol.rs writes them.
-      let mut push = String::from("![");
-      let owner = match notice {
-        Notice::Granted {
-          owner,
-          request,
-          token,
-          ..
-        } => {
-          protocol::write_value(&mut push, request, token.to_string().as_bytes());
-          owner
-        }
-        Notice::TimedOut {
-          owner,
-          request,
-          key,
-          ..
-        } => {
-          protocol::write_error(&mut push, Some(request), &lock_timeout(&key));
-          owner
-        }
-      };
-      push.push(']');
-      self.peers.send(owner, push, true);
-    }
   }
 }
 
-/// The error of a lock request that did not get the lock on (stored) `key` in time.
-pub(crate) fn lock_timeout(key: &[u8]) -> StoreError {
-  StoreError::LockTimeout(key_text(split(key).1))
+#[cfg(test)]
+mod tests {
+  //! A batch end to end: read, run, written back.
+  use super::*;
+
+  fn store() -> Host {
+    Host::new(StoreConfig::default())
+  }
+
+  fn apply_batch(host: &Host, batch: &str) -> String {
+    host.apply(0, batch)
+  }
+
+  #[test]
+  fn applies_requests_in_order() {
+    let s = store();
+    let reply = apply_batch(
+      &s,
+      r#"[[1,"set","a",[0,1,2,3]],[2,"get","a",0],[3,"del","a",0],[4,"get","a",0],[5,"del","a",0]]"#,
+    );
+    assert_eq!(
+      reply,
+      r#"[[1,0],[2,1,[0,1,2,3]],[3,1,true],[4,0],[5,1,false]]"#
+    );
+  }
+
+  #[test]
+  fn values_are_stored_as_sent() {
+    let s = store();
+    apply_batch(&s, r#"[[1,"set","k",{"b":1,"a":"\u00e9"}]]"#);
+    assert_eq!(
+      apply_batch(&s, r#"[[2,"get","k",0]]"#),
+      r#"[[2,1,{"b":1,"a":"\u00e9"}]]"#
+    );
+  }
+
+  #[test]
+  fn incr_and_mset() {
+    let s = store();
+    let reply = apply_batch(
+      &s,
+      r#"[[1,"incr","n",1],[2,"incr","n",1],[3,"mset",null,[["x",1],["y","two"]]],[4,"get","y",0],[5,"incr","y",1]]"#,
+    );
+    assert!(
+      reply.starts_with(r#"[[1,1,1],[2,1,2],[3,0],[4,1,"two"],[5,2,"ERR_NOT_A_NUMBER","#),
+      "{reply}"
+    );
+  }
+
+  #[test]
+  fn bad_requests_fail_alone() {
+    let s = store();
+    let reply = apply_batch(
+      &s,
+      r#"[[1,"set",5,1],[2,"nope","a",0],"junk",[3],[4,"set","ok",true],[5,"mset",null,[[1,2]]]]"#,
+    );
+    let replies: Vec<serde_json::Value> = serde_json::from_str(&reply).unwrap();
+    let codes: Vec<_> = replies.iter().map(|r| r[2].clone()).collect();
+    assert_eq!(replies[0][2], "ERR_INVALID_KEY");
+    assert_eq!(replies[1][2], "ERR_PROTOCOL");
+    assert_eq!(replies[2][0], serde_json::Value::Null);
+    assert_eq!(replies[3][0], 3);
+    assert_eq!(replies[4], serde_json::json!([4, 0]), "{codes:?}");
+    assert_eq!(replies[5][2], "ERR_INVALID_KEY");
+    assert_eq!(apply_batch(&s, r#"[[6,"get","ok",0]]"#), "[[6,1,true]]");
+  }
+
+  #[test]
+  fn a_batch_that_is_not_an_array_gets_one_error() {
+    let reply = apply_batch(&store(), "{\"x\":1");
+    assert!(reply.starts_with(r#"[[null,2,"ERR_PROTOCOL","#), "{reply}");
+  }
+
+  #[test]
+  fn options_namespaces_and_the_extended_operations() {
+    let s = store();
+    let reply = apply_batch(
+      &s,
+      r#"[[1,"set","k","d"],[2,"set","k","a",{"ns":"a"}],[3,"get","k",0,{"ns":"a"}],[4,"set","k","x",{"nx":true}],
+          [5,"set","k","y",{"xx":true,"ttl":60000}],[6,"has","k",0],[7,"mget",null,["k","z"]],[8,"keys",null,"k*"],
+          [9,"size",null,0,{"ns":"a"}],[10,"getset","g",1],[11,"cas","g",[2,1]],[12,"cas","g",[3]],[13,"persist","k",0],
+          [14,"ttl","k",0],[15,"expire","zz",5],[16,"clear",null,0,{"ns":"a"}],[17,"get","k",0,{"ns":"a"}],[18,"get","k",0],
+          [19,"incr","w",1,{"ttl":1000}],[20,"set","k",1,{"ns":5}],[21,"set","k",1,{"ttl":-1}]]"#,
+    );
+    let replies: Vec<serde_json::Value> = serde_json::from_str(&reply).unwrap();
+    let expect = serde_json::json!([
+      [1, 0],
+      [2, 0],
+      [3, 1, "a"],
+      [4, 1, false],
+      [5, 1, true],
+      [6, 1, true],
+      [7, 1, [[1, "y"], [0]]],
+      [8, 1, ["k"]],
+      [9, 1, 1],
+      [10, 0],
+      [11, 1, true],
+      [12, 1, false],
+      [13, 1, true],
+      [14, 1, -1],
+      [15, 1, false],
+      [16, 0],
+      [17, 0],
+      [18, 1, "y"],
+      [19, 1, 1]
+    ]);
+    assert_eq!(serde_json::Value::from(replies[..19].to_vec()), expect);
+    assert_eq!(replies[19][2], "ERR_PROTOCOL");
+    assert_eq!(replies[20][2], "ERR_PROTOCOL");
+    let stats: serde_json::Value =
+      serde_json::from_str(&apply_batch(&s, r#"[[1,"stats",null,0]]"#)).unwrap();
+    assert_eq!(stats[0][2]["total"]["entries"], 3);
+    assert_eq!(stats[0][2]["namespaces"]["a"]["entries"], 0);
+    assert_eq!(stats[0][2]["namespaces"][""]["entries"], 3);
+  }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 pub use crate::locks::Owner;
+use crate::protocol::lost_push;
 
 /// A pushed message: `!` and a reply batch (answers that come later, such
 /// as a lock granted to a waiter), or `~` and watch events.
@@ -34,7 +35,13 @@ pub struct Peers {
 impl Peers {
   /// Numbers a newly connected process.
   pub fn add(&self, sink: Arc<dyn Sink>) -> Owner {
+    self.add_with(|_| sink)
+  }
+
+  /// Numbers a newly connected process whose sink needs to know its number.
+  pub fn add_with(&self, sink_for: impl FnOnce(Owner) -> Arc<dyn Sink>) -> Owner {
     let owner = self.last.fetch_add(1, Ordering::Relaxed) + 1;
+    let sink = sink_for(owner);
     self.sinks.lock().insert(owner, sink);
     owner
   }
@@ -88,6 +95,56 @@ impl Backlog {
       }
     }
     None
+  }
+}
+
+/// How a [`CountedSink`] hands a push on to a destination that takes it
+/// later (the hosting process's JavaScript, once its thread is free).
+pub trait Handoff: Send + Sync + 'static {
+  /// Queues `push`, and calls `taken` once the destination has it. Answers
+  /// false when the push could not be queued at all (`taken` is then never called).
+  fn hand(&self, push: Push, taken: Box<dyn FnOnce() + Send>) -> bool;
+}
+
+/// A sink for a destination that cannot tell how far behind it is: it
+/// counts what it handed on and not yet taken in a [`Backlog`].
+pub struct CountedSink<H: Handoff>(Arc<Counted<H>>);
+
+struct Counted<H> {
+  handoff: H,
+  backlog: Backlog,
+}
+
+impl<H: Handoff> CountedSink<H> {
+  pub fn new(handoff: H) -> Self {
+    CountedSink(Arc::new(Counted {
+      handoff,
+      backlog: Backlog::default(),
+    }))
+  }
+}
+
+impl<H: Handoff> Sink for CountedSink<H> {
+  fn push(&self, message: Push, essential: bool) {
+    if self.0.backlog.admit(essential) {
+      hand_on(&self.0, message);
+    }
+  }
+}
+
+/// Hands one admitted push on. Once it is taken, and dropped events left
+/// the queue empty, says how many were dropped.
+fn hand_on<H: Handoff>(counted: &Arc<Counted<H>>, message: Push) {
+  let again = counted.clone();
+  let taken = Box::new(move || {
+    if let Some(lost) = again.backlog.delivered() {
+      if again.backlog.admit(true) {
+        hand_on(&again, lost_push(lost));
+      }
+    }
+  });
+  if !counted.handoff.hand(message, taken) {
+    counted.backlog.delivered();
   }
 }
 

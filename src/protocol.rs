@@ -1,5 +1,7 @@
-//! The batch format that every transport carries, and how a batch is
-//! applied to a store.
+//! The batch format that every transport carries: a batch read into typed
+//! requests ([`crate::op`]), and replies and pushes written back. It knows
+//! no store: [`crate::exec`] runs what it reads, [`crate::host`] owns the
+//! loop between them.
 //!
 //! A **request batch** is a JSON array of requests, each
 //! `[id, op, key, arg]` or `[id, op, key, arg, options]`:
@@ -48,22 +50,39 @@
 //! A **reply batch** is a JSON array with one reply per request, in order:
 //! `[id, 0]` done with no value, `[id, 1, value]` done with a value,
 //! `[id, 2, code, message]` failed (`code` as in [`StoreError::code`]).
+//!
+//! A host may also send a **push**, a message no request of the batch
+//! waits for: `!` and a reply batch of one reply that comes later (a lock
+//! granted to a waiter, or its wait that ran out); `~` and watch events
+//! `[[subscription, kind, key(, value)], ...]`; or `~{"lost":n}` after `n`
+//! pushes of events were dropped for a subscriber that fell behind. Every
+//! format of this module is written here and nowhere else.
 
-use std::borrow::Cow;
 use std::fmt::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::StoreError;
-use crate::host::{lock_timeout, Host};
-use crate::locks::{Acquire, LockRequest, LockTable, Notice};
-use crate::peers::Owner;
-use crate::store::{qualify, Condition, Glob, SetOptions, Stats, Txn};
+use crate::op::{Op, Reply, Request};
+use crate::store::{ChangeKind, Condition, SetOptions, Stats};
 
+// Reading.
+
+/// A request of a batch that could not be read: its id, if it has one, and why.
+#[derive(Debug)]
+pub struct Unreadable {
+  pub id: Option<u64>,
+  pub error: StoreError,
+}
+
+/// One request of a batch, read.
+pub type Parsed<'a> = Result<Request<'a>, Unreadable>;
+
+/// A request as it travels, before its arguments are read.
 #[derive(Deserialize)]
-struct Request<'a>(
+struct Wire<'a>(
   u64,
   &'a str,
   #[serde(borrow)] &'a RawValue,
@@ -85,329 +104,204 @@ struct Options<'a> {
   keep_ttl: bool,
 }
 
-/// The caller of a batch, for the requests that need to know who asks.
-struct Caller<'h> {
-  host: &'h Host,
-  owner: Owner,
-  now: Instant,
-  /// Later answers to others that this batch's lock requests produced.
-  notices: Vec<Notice>,
-}
-
-impl Caller<'_> {
-  /// Runs a lock-table operation for this caller (see [`Host::with_locks`]).
-  fn locks<R>(&mut self, f: impl FnOnce(&mut LockTable) -> (R, Vec<Notice>)) -> R {
-    self.host.with_locks(&mut self.notices, f)
-  }
-}
-
 #[derive(Deserialize)]
 struct LockArgs {
   lease: f64,
   wait: Option<f64>,
 }
 
-/// Applies every request of `batch` from `owner` to `host`'s store under
-/// one lock and answers the reply batch. Never fails: a request that cannot
-/// be understood gets an `ERR_PROTOCOL` reply, and the others are still
-/// applied.
-pub fn apply_batch(host: &Host, owner: Owner, batch: &str) -> String {
+/// Reads every request of `batch`, in order. A request that cannot be read
+/// is an [`Unreadable`] in its place, and the others are still read; only a
+/// batch that is not a JSON array at all is an error.
+pub fn parse_batch(batch: &str) -> Result<Vec<Parsed<'_>>, StoreError> {
   // A well-formed batch is read in one pass. Only when that fails is it read
   // again request by request, so the good requests of a bad batch still apply.
-  let parsed: Vec<Result<Request, StoreError>> = match serde_json::from_str::<Vec<Request>>(batch) {
-    Ok(requests) => requests.into_iter().map(Ok).collect(),
-    Err(_) => match serde_json::from_str::<Vec<&RawValue>>(batch) {
-      Ok(items) => items.iter().map(|item| parse_request(item)).collect(),
-      Err(err) => {
-        let mut out = String::from("[");
-        write_error(
-          &mut out,
-          None,
-          &StoreError::Protocol(format!("the batch is not a JSON array ({err})")),
-        );
-        out.push(']');
-        return out;
-      }
-    },
-  };
-  let mut out = String::with_capacity(16 * parsed.len() + 2);
-  out.push('[');
-  let mut caller = Caller {
-    host,
-    owner,
-    now: Instant::now(),
-    notices: Vec::new(),
-  };
-  let mut tx = host.store().begin();
-  for request in parsed {
-    // A request whose reply comes later writes nothing: take its comma back.
-    let before = out.len();
-    if before > 1 {
-      out.push(',');
-    }
-    let start = out.len();
-    match request {
-      Ok(Request(id, op, key, arg, options)) => {
-        let options = options.unwrap_or_default();
-        if let Err(err) = apply(&mut tx, &mut caller, id, op, key, arg, &options, &mut out) {
-          write_error(&mut out, Some(id), &err);
-        }
-        if out.len() == start {
-          out.truncate(before);
-        }
-      }
-      Err(err) => write_failure_of(&mut out, &err),
-    }
+  if let Ok(wires) = serde_json::from_str::<Vec<Wire>>(batch) {
+    return Ok(wires.into_iter().map(read).collect());
   }
-  out.push(']');
-  drop(tx);
-  host.deliver(caller.notices);
-  out
+  let items = serde_json::from_str::<Vec<&RawValue>>(batch)
+    .map_err(|err| StoreError::Protocol(format!("the batch is not a JSON array ({err})")))?;
+  Ok(
+    items
+      .iter()
+      .map(|item| match serde_json::from_str::<Wire>(item.get()) {
+        Ok(wire) => read(wire),
+        Err(err) => Err(Unreadable {
+          id: request_id(item),
+          error: StoreError::Protocol(format!(
+            "a request must be [id, op, key, arg, options?] ({err})"
+          )),
+        }),
+      })
+      .collect(),
+  )
 }
 
-/// One request of a batch that did not parse as a whole.
-fn parse_request<'a>(item: &'a RawValue) -> Result<Request<'a>, StoreError> {
-  serde_json::from_str::<Request>(item.get()).map_err(|err| StoreError::Unparsed {
-    id: request_id(item),
-    reason: format!("a request must be [id, op, key, arg, options?] ({err})"),
-  })
-}
-
-/// Answers every request of `batch` with the same error, without touching
-/// any store (used when there is no store to send the batch to).
-pub fn fail_batch(batch: &str, code: &str, message: &str) -> String {
-  let items = serde_json::from_str::<Vec<&RawValue>>(batch).unwrap_or_default();
-  let mut out = String::from("[");
-  for (i, item) in items.iter().enumerate() {
-    if i > 0 {
-      out.push(',');
-    }
-    write_failure(&mut out, request_id(item), code, message);
+fn read(Wire(id, op, key, arg, options): Wire<'_>) -> Parsed<'_> {
+  let options = options.unwrap_or_default();
+  let read = namespace(&options).and_then(|ns| Ok((ns, read_op(op, key, arg, &options)?)));
+  match read {
+    Ok((ns, op)) => Ok(Request { id, ns, op }),
+    Err(error) => Err(Unreadable {
+      id: Some(id),
+      error,
+    }),
   }
-  out.push(']');
-  out
 }
 
-/// Applies one request, writing its reply (or nothing, when the reply
-/// comes later); on an error, writes nothing.
-#[allow(clippy::too_many_arguments)]
-fn apply(
-  tx: &mut Txn<'_>,
-  caller: &mut Caller<'_>,
-  id: u64,
+/// Reads an operation and its arguments (see the table above).
+fn read_op<'a>(
   op: &str,
-  key: &RawValue,
-  arg: &RawValue,
+  key: &'a RawValue,
+  arg: &'a RawValue,
   options: &Options<'_>,
-  out: &mut String,
-) -> Result<(), StoreError> {
-  let ns = namespace(options)?;
-  // Operations on a whole namespace.
-  match op {
-    "mset" => {
-      let pairs = serde_json::from_str::<Vec<(&RawValue, &RawValue)>>(arg.get())
-        .map_err(|_| StoreError::Protocol("mset takes [[key, value], ...]".into()))?;
-      let pairs = pairs
-        .iter()
-        .map(|(key, value)| Ok((qualify(ns, key_bytes(key)?), value.get().as_bytes())))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-      let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(key, value)| (&**key, *value)).collect();
-      tx.set_many(&pairs, ttl(options)?)?;
-      write_done(out, id);
-      return Ok(());
-    }
-    "mget" => {
-      let keys = serde_json::from_str::<Vec<&RawValue>>(arg.get())
-        .map_err(|_| StoreError::Protocol("mget takes [key, ...]".into()))?;
-      let keys = keys
-        .iter()
-        .map(|key| Ok(qualify(ns, key_bytes(key)?)))
-        .collect::<Result<Vec<Cow<[u8]>>, StoreError>>()?;
-      let _ = write!(out, "[{id},1,[");
-      for (i, key) in keys.iter().enumerate() {
-        out.push_str(if i > 0 { ",[" } else { "[" });
-        match tx.get(key) {
-          Some(value) => {
-            out.push_str("1,");
-            push_json(out, value);
-          }
-          None => out.push('0'),
-        }
-        out.push(']');
-      }
-      out.push_str("]]");
-      return Ok(());
-    }
-    "keys" => {
-      let pattern = serde_json::from_str::<Option<String>>(arg.get())
-        .map_err(|_| StoreError::Protocol("keys takes a pattern string or null".into()))?;
-      let glob = pattern.as_deref().map(Glob::new);
-      let _ = write!(out, "[{id},1,[");
-      for (i, key) in tx.keys(ns, glob.as_ref()).iter().enumerate() {
-        if i > 0 {
-          out.push(',');
-        }
-        push_json(out, key);
-      }
-      out.push_str("]]");
-      return Ok(());
-    }
-    "size" => {
-      let size = tx.size(ns);
-      write_value(out, id, size.to_string().as_bytes());
-      return Ok(());
-    }
-    "clear" => {
-      tx.clear(ns);
-      write_done(out, id);
-      return Ok(());
-    }
-    "unwatch" => {
-      let sub = serde_json::from_str::<u64>(arg.get())
-        .map_err(|_| StoreError::Protocol("unwatch takes a subscription id".into()))?;
-      let removed = caller
-        .host
-        .watches()
-        .unsubscribe(caller.host.store(), caller.owner, sub);
-      write_bool(out, id, removed);
-      return Ok(());
-    }
-    "watch" => {
-      let pattern = serde_json::from_str::<String>(key.get())
-        .map_err(|_| StoreError::Protocol("watch takes a pattern string".into()))?;
-      let sub = serde_json::from_str::<u64>(arg.get())
-        .map_err(|_| StoreError::Protocol("watch takes a subscription id".into()))?;
-      caller
-        .host
-        .watches()
-        .subscribe(caller.host.store(), caller.owner, sub, ns, &pattern);
-      write_done(out, id);
-      return Ok(());
-    }
-    "stats" => {
-      let (total, namespaces) = tx.stats();
-      let _ = write!(out, "[{id},1,{{\"total\":");
-      write_stats(out, &total);
-      out.push_str(",\"namespaces\":{");
-      for (i, (name, stats)) in namespaces.iter().enumerate() {
-        if i > 0 {
-          out.push(',');
-        }
-        // A namespace name is JSON string text already; the default one has none.
-        push_json(out, if name.is_empty() { b"\"\"" } else { name });
-        out.push(':');
-        write_stats(out, stats);
-      }
-      out.push_str("}}]");
-      return Ok(());
-    }
-    _ => {}
-  }
-  // Operations on one key.
-  let key = qualify(ns, key_bytes(key)?);
-  let key = &*key;
-  match op {
-    "get" => match tx.get(key) {
-      Some(value) => write_value(out, id, value),
-      None => write_done(out, id),
+) -> Result<Op<'a>, StoreError> {
+  Ok(match op {
+    "get" => Op::Get {
+      key: key_bytes(key)?,
     },
-    "set" => {
-      let condition = match (options.nx, options.xx) {
-        (true, true) => return Err(StoreError::Protocol("set takes nx or xx, not both".into())),
-        (true, false) => Condition::IfAbsent,
-        (false, true) => Condition::IfPresent,
-        (false, false) => Condition::Always,
-      };
-      let set = SetOptions {
-        ttl: ttl(options)?,
-        condition,
-        keep_ttl: options.keep_ttl,
-      };
-      let stored = tx.set(key, arg.get().as_bytes(), &set)?;
-      if condition == Condition::Always {
-        write_done(out, id);
-      } else {
-        write_bool(out, id, stored);
-      }
-    }
-    "del" => {
-      let existed = tx.remove(key);
-      write_bool(out, id, existed);
-    }
-    "has" => {
-      let exists = tx.has(key);
-      write_bool(out, id, exists);
-    }
-    "incr" => {
-      let by = serde_json::from_str::<f64>(arg.get())
-        .map_err(|_| StoreError::Protocol("incr takes a number".into()))?;
-      let n = tx.incr(key, by, ttl(options)?)?;
-      write_value(out, id, format!("{n}").as_bytes());
-    }
-    "getset" => match tx.get_set(key, arg.get().as_bytes())? {
-      Some(old) => write_value(out, id, &old),
-      None => write_done(out, id),
+    "set" => Op::Set {
+      key: key_bytes(key)?,
+      value: arg.get().as_bytes(),
+      options: set_options(options)?,
+    },
+    "del" => Op::Del {
+      key: key_bytes(key)?,
+    },
+    "has" => Op::Has {
+      key: key_bytes(key)?,
+    },
+    "incr" => Op::Incr {
+      key: key_bytes(key)?,
+      by: arg_as(arg, "incr takes a number")?,
+      ttl: ttl(options)?,
+    },
+    "getset" => Op::GetSet {
+      key: key_bytes(key)?,
+      value: arg.get().as_bytes(),
     },
     "cas" => {
+      let key = key_bytes(key)?;
       let values = serde_json::from_str::<Vec<&RawValue>>(arg.get())
         .ok()
         .filter(|values| matches!(values.len(), 1 | 2))
         .ok_or_else(|| StoreError::Protocol("cas takes [next] or [next, expected]".into()))?;
       let expected = values.get(1).map(|value| value.get().as_bytes());
-      let stored = tx.compare_and_set(key, expected, values[0].get().as_bytes())?;
-      write_bool(out, id, stored);
-    }
-    "expire" => {
-      let ms = millis(serde_json::from_str::<f64>(arg.get()).ok())?
-        .ok_or_else(|| StoreError::Protocol("expire takes a number of milliseconds".into()))?;
-      let exists = tx.expire(key, ms);
-      write_bool(out, id, exists);
-    }
-    "ttl" => {
-      let left = tx.ttl(key);
-      write_value(out, id, left.to_string().as_bytes());
-    }
-    "persist" => {
-      let had = tx.persist(key);
-      write_bool(out, id, had);
-    }
-    "lock" => {
-      let args = serde_json::from_str::<LockArgs>(arg.get())
-        .map_err(|_| StoreError::Protocol("lock takes {lease, wait}".into()))?;
-      let ask = LockRequest {
-        owner: caller.owner,
-        request: id,
-        lease: duration(args.lease)?,
-        wait: match args.wait {
-          Some(0.0) => Some(Duration::ZERO),
-          Some(wait) => Some(duration(wait)?),
-          None => None,
-        },
-      };
-      let now = caller.now;
-      match caller.locks(|locks| locks.acquire(key, ask, now)) {
-        Acquire::Granted(token) => write_value(out, id, token.to_string().as_bytes()),
-        Acquire::Queued => {} // answered later
-        Acquire::Busy => return Err(lock_timeout(key)),
+      Op::Cas {
+        key,
+        expected,
+        next: values[0].get().as_bytes(),
       }
     }
-    "unlock" => {
-      let token = serde_json::from_str::<u64>(arg.get())
-        .map_err(|_| StoreError::Protocol("unlock takes a fencing token".into()))?;
-      let now = caller.now;
-      let released = caller.locks(|locks| locks.release(key, token, now));
-      write_bool(out, id, released);
+    "expire" => {
+      let key = key_bytes(key)?;
+      let ms = millis(serde_json::from_str::<f64>(arg.get()).ok())?
+        .ok_or_else(|| StoreError::Protocol("expire takes a number of milliseconds".into()))?;
+      Op::Expire { key, ms }
     }
-    "extend" => {
-      let (token, lease) = serde_json::from_str::<(u64, f64)>(arg.get())
-        .map_err(|_| StoreError::Protocol("extend takes [token, lease]".into()))?;
-      let (lease, now) = (duration(lease)?, caller.now);
-      let held = caller.locks(|locks| locks.extend(key, token, lease, now));
-      write_bool(out, id, held);
+    "ttl" => Op::Ttl {
+      key: key_bytes(key)?,
+    },
+    "persist" => Op::Persist {
+      key: key_bytes(key)?,
+    },
+    "lock" | "unlock" | "extend" => read_lock_op(op, key_bytes(key)?, arg)?,
+    _ => read_namespace_op(op, key, arg, options)?,
+  })
+}
+
+/// Reads an operation on a whole namespace (or on a subscription).
+fn read_namespace_op<'a>(
+  op: &str,
+  key: &'a RawValue,
+  arg: &'a RawValue,
+  options: &Options<'_>,
+) -> Result<Op<'a>, StoreError> {
+  Ok(match op {
+    "mset" => {
+      let pairs = serde_json::from_str::<Vec<(&RawValue, &RawValue)>>(arg.get())
+        .map_err(|_| StoreError::Protocol("mset takes [[key, value], ...]".into()))?;
+      let pairs = pairs
+        .into_iter()
+        .map(|(key, value)| Ok((key_bytes(key)?, value.get().as_bytes())))
+        .collect::<Result<_, StoreError>>()?;
+      Op::MSet {
+        pairs,
+        ttl: ttl(options)?,
+      }
     }
+    "mget" => {
+      let keys = serde_json::from_str::<Vec<&RawValue>>(arg.get())
+        .map_err(|_| StoreError::Protocol("mget takes [key, ...]".into()))?;
+      Op::MGet {
+        keys: keys.into_iter().map(key_bytes).collect::<Result<_, _>>()?,
+      }
+    }
+    "keys" => Op::Keys {
+      pattern: arg_as(arg, "keys takes a pattern string or null")?,
+    },
+    "size" => Op::Size,
+    "clear" => Op::Clear,
+    "stats" => Op::Stats,
+    "watch" => Op::Watch {
+      pattern: serde_json::from_str(key.get())
+        .map_err(|_| StoreError::Protocol("watch takes a pattern string".into()))?,
+      subscription: arg_as(arg, "watch takes a subscription id")?,
+    },
+    "unwatch" => Op::Unwatch {
+      subscription: arg_as(arg, "unwatch takes a subscription id")?,
+    },
     other => return Err(StoreError::Protocol(format!("unknown operation {other:?}"))),
-  }
-  Ok(())
+  })
+}
+
+fn read_lock_op<'a>(op: &str, key: &'a [u8], arg: &RawValue) -> Result<Op<'a>, StoreError> {
+  Ok(match op {
+    "lock" => {
+      let args: LockArgs = arg_as(arg, "lock takes {lease, wait}")?;
+      let wait = match args.wait {
+        Some(0.0) => Some(Duration::ZERO),
+        Some(wait) => Some(duration(wait)?),
+        None => None,
+      };
+      Op::Lock {
+        key,
+        lease: duration(args.lease)?,
+        wait,
+      }
+    }
+    "unlock" => Op::Unlock {
+      key,
+      token: arg_as(arg, "unlock takes a fencing token")?,
+    },
+    _ => {
+      let (token, lease): (u64, f64) = arg_as(arg, "extend takes [token, lease]")?;
+      Op::Extend {
+        key,
+        token,
+        lease: duration(lease)?,
+      }
+    }
+  })
+}
+
+/// An argument read as `T`, or a protocol error saying what was expected.
+fn arg_as<'a, T: Deserialize<'a>>(arg: &'a RawValue, expected: &str) -> Result<T, StoreError> {
+  serde_json::from_str(arg.get()).map_err(|_| StoreError::Protocol(expected.into()))
+}
+
+fn set_options(options: &Options<'_>) -> Result<SetOptions, StoreError> {
+  let condition = match (options.nx, options.xx) {
+    (true, true) => return Err(StoreError::Protocol("set takes nx or xx, not both".into())),
+    (true, false) => Condition::IfAbsent,
+    (false, true) => Condition::IfPresent,
+    (false, false) => Condition::Always,
+  };
+  Ok(SetOptions {
+    ttl: ttl(options)?,
+    condition,
+    keep_ttl: options.keep_ttl,
+  })
 }
 
 /// The namespace of a request: its name's JSON text, or empty for the default one.
@@ -460,15 +354,165 @@ fn request_id(item: &RawValue) -> Option<u64> {
     .as_u64()
 }
 
-fn write_done(out: &mut String, id: u64) {
-  let _ = write!(out, "[{id},0]");
+// Writing.
+
+/// A reply batch being written, one reply per request in order. A request
+/// answered later ([`Reply::Later`]) takes no place in it.
+pub struct Replies {
+  out: String,
 }
 
-fn write_bool(out: &mut String, id: u64, value: bool) {
-  let _ = write!(out, "[{id},1,{value}]");
+impl Replies {
+  pub fn with_capacity(requests: usize) -> Self {
+    let mut out = String::with_capacity(16 * requests + 2);
+    out.push('[');
+    Replies { out }
+  }
+
+  pub fn push(&mut self, id: u64, reply: &Reply<'_>) {
+    if matches!(reply, Reply::Later) {
+      return;
+    }
+    self.comma();
+    write_reply(&mut self.out, id, reply);
+  }
+
+  /// The reply to a request that could not be read: addressed to its id, if it has one.
+  pub fn unreadable(&mut self, failed: &Unreadable) {
+    self.comma();
+    write_failure(
+      &mut self.out,
+      failed.id,
+      failed.error.code(),
+      &failed.error.to_string(),
+    );
+  }
+
+  pub fn finish(mut self) -> String {
+    self.out.push(']');
+    self.out
+  }
+
+  fn comma(&mut self) {
+    if self.out.len() > 1 {
+      self.out.push(',');
+    }
+  }
 }
 
-pub(crate) fn write_value(out: &mut String, id: u64, value: &[u8]) {
+/// The reply batch to a batch that could not be read at all.
+pub fn batch_error(err: &StoreError) -> String {
+  let mut replies = Replies::with_capacity(1);
+  replies.unreadable(&Unreadable {
+    id: None,
+    error: err.clone(),
+  });
+  replies.finish()
+}
+
+/// Answers every request of `batch` with the same error, without touching
+/// any store (used when there is no store to send the batch to).
+pub fn fail_batch(batch: &str, code: &str, message: &str) -> String {
+  let items = serde_json::from_str::<Vec<&RawValue>>(batch).unwrap_or_default();
+  let mut replies = Replies::with_capacity(items.len());
+  for item in &items {
+    replies.comma();
+    write_failure(&mut replies.out, request_id(item), code, message);
+  }
+  replies.finish()
+}
+
+/// The push of one reply that comes later (see [`Reply::Later`]).
+pub fn later_push(id: u64, reply: &Reply<'_>) -> String {
+  let mut push = String::from("![");
+  write_reply(&mut push, id, reply);
+  push.push(']');
+  push
+}
+
+/// The push that tells a subscriber `lost` pushes of its events were dropped.
+pub fn lost_push(lost: u64) -> String {
+  format!("~{{\"lost\":{lost}}}")
+}
+
+/// A push of watch events for one subscriber, in the order they happened.
+pub struct Events(String);
+
+impl Default for Events {
+  fn default() -> Self {
+    Events(String::from("~["))
+  }
+}
+
+impl Events {
+  /// Adds one event of `subscription`: `key` is its key text; `value` the new value of a `set`.
+  pub fn add(&mut self, subscription: u64, kind: ChangeKind, key: &[u8], value: Option<&[u8]>) {
+    if self.0.len() > 2 {
+      self.0.push(',');
+    }
+    let _ = write!(self.0, "[{subscription},\"{}\",", kind.name());
+    push_json(&mut self.0, key);
+    if let (ChangeKind::Set, Some(value)) = (kind, value) {
+      self.0.push(',');
+      push_json(&mut self.0, value);
+    }
+    self.0.push(']');
+  }
+
+  pub fn finish(mut self) -> String {
+    self.0.push(']');
+    self.0
+  }
+}
+
+fn write_reply(out: &mut String, id: u64, reply: &Reply<'_>) {
+  match reply {
+    Reply::Done | Reply::Later => {
+      let _ = write!(out, "[{id},0]");
+    }
+    Reply::Bool(value) => {
+      let _ = write!(out, "[{id},1,{value}]");
+    }
+    Reply::Int(n) => {
+      let _ = write!(out, "[{id},1,{n}]");
+    }
+    // Rust prints the shortest text that round-trips, whole numbers without a fraction: JSON.
+    Reply::Number(n) => {
+      let _ = write!(out, "[{id},1,{n}]");
+    }
+    Reply::Value(value) => write_value(out, id, value),
+    Reply::Taken(value) => write_value(out, id, value),
+    Reply::Values(values) => {
+      let _ = write!(out, "[{id},1,[");
+      for (i, value) in values.iter().enumerate() {
+        out.push_str(if i > 0 { ",[" } else { "[" });
+        match value {
+          Some(value) => {
+            out.push_str("1,");
+            push_json(out, value);
+          }
+          None => out.push('0'),
+        }
+        out.push(']');
+      }
+      out.push_str("]]");
+    }
+    Reply::Keys(keys) => {
+      let _ = write!(out, "[{id},1,[");
+      for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+          out.push(',');
+        }
+        push_json(out, key);
+      }
+      out.push_str("]]");
+    }
+    Reply::Stats(total, namespaces) => write_all_stats(out, id, total, namespaces),
+    Reply::Failed(err) => write_failure(out, Some(id), err.code(), &err.to_string()),
+  }
+}
+
+fn write_value(out: &mut String, id: u64, value: &[u8]) {
   let _ = write!(out, "[{id},1,");
   push_json(out, value);
   out.push(']');
@@ -479,25 +523,28 @@ fn push_json(out: &mut String, json: &[u8]) {
   out.push_str(std::str::from_utf8(json).unwrap_or("null"));
 }
 
+fn write_all_stats(out: &mut String, id: u64, total: &Stats, namespaces: &[(Box<[u8]>, Stats)]) {
+  let _ = write!(out, "[{id},1,{{\"total\":");
+  write_stats(out, total);
+  out.push_str(",\"namespaces\":{");
+  for (i, (name, stats)) in namespaces.iter().enumerate() {
+    if i > 0 {
+      out.push(',');
+    }
+    // A namespace name is JSON string text already; the default one has none.
+    push_json(out, if name.is_empty() { b"\"\"" } else { name });
+    out.push(':');
+    write_stats(out, stats);
+  }
+  out.push_str("}}]");
+}
+
 fn write_stats(out: &mut String, s: &Stats) {
   let _ = write!(
     out,
     "{{\"entries\":{},\"bytes\":{},\"hits\":{},\"misses\":{},\"sets\":{},\"deletes\":{},\"expirations\":{},\"evictions\":{}}}",
     s.entries, s.bytes, s.hits, s.misses, s.sets, s.deletes, s.expirations, s.evictions
   );
-}
-
-/// The reply to a request that could not be read: addressed to its id, if it has one.
-fn write_failure_of(out: &mut String, err: &StoreError) {
-  let id = match err {
-    StoreError::Unparsed { id, .. } => *id,
-    _ => None,
-  };
-  write_error(out, id, err);
-}
-
-pub(crate) fn write_error(out: &mut String, id: Option<u64>, err: &StoreError) {
-  write_failure(out, id, err.code(), &err.to_string());
 }
 
 fn write_failure(out: &mut String, id: Option<u64>, code: &str, message: &str) {
@@ -510,74 +557,66 @@ fn write_failure(out: &mut String, id: Option<u64>, code: &str, message: &str) {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::store::StoreConfig;
 
-  fn store() -> Host {
-    Host::new(StoreConfig::default())
-  }
-
-  fn apply_batch(host: &Host, batch: &str) -> String {
-    super::apply_batch(host, 0, batch)
+  fn one(request: &str) -> Parsed<'_> {
+    parse_batch(request).unwrap().pop().unwrap()
   }
 
   #[test]
-  fn applies_requests_in_order() {
-    let s = store();
-    let reply = apply_batch(
-      &s,
-      r#"[[1,"set","a",[0,1,2,3]],[2,"get","a",0],[3,"del","a",0],[4,"get","a",0],[5,"del","a",0]]"#,
-    );
+  fn requests_become_typed_operations() {
+    let request = one(r#"[[4,"set","k",{"a":1},{"ns":"n","ttl":1.5,"nx":true}]]"#).unwrap();
+    assert_eq!((request.id, request.ns), (4, &b"\"n\""[..]));
+    match request.op {
+      Op::Set {
+        key,
+        value,
+        options,
+      } => {
+        assert_eq!((key, value), (&b"\"k\""[..], &br#"{"a":1}"#[..]));
+        assert_eq!(
+          (options.ttl, options.condition),
+          (Some(2), Condition::IfAbsent)
+        );
+      }
+      other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+      one(r#"[[1,"get","k",0]]"#).unwrap().op,
+      Op::Get { .. }
+    ));
+    assert!(one(r#"[[1,"mget",null,["a","b"]]]"#)
+      .unwrap()
+      .op
+      .read_only());
+    assert!(!one(r#"[[1,"incr","a",1]]"#).unwrap().op.read_only());
+  }
+
+  #[test]
+  fn a_request_that_cannot_be_read_keeps_its_id() {
+    let failed = one(r#"[[9,"lock","k",{"lease":-1}]]"#).unwrap_err();
+    assert_eq!((failed.id, failed.error.code()), (Some(9), "ERR_PROTOCOL"));
+    let failed = one(r#"[[3,"get",7,0]]"#).unwrap_err();
     assert_eq!(
-      reply,
-      r#"[[1,0],[2,1,[0,1,2,3]],[3,1,true],[4,0],[5,1,false]]"#
+      (failed.id, failed.error.code()),
+      (Some(3), "ERR_INVALID_KEY")
     );
+    assert!(parse_batch("{").is_err());
   }
 
   #[test]
-  fn values_are_stored_as_sent() {
-    let s = store();
-    apply_batch(&s, r#"[[1,"set","k",{"b":1,"a":"\u00e9"}]]"#);
-    assert_eq!(
-      apply_batch(&s, r#"[[2,"get","k",0]]"#),
-      r#"[[2,1,{"b":1,"a":"\u00e9"}]]"#
-    );
-  }
-
-  #[test]
-  fn incr_and_mset() {
-    let s = store();
-    let reply = apply_batch(
-      &s,
-      r#"[[1,"incr","n",1],[2,"incr","n",1],[3,"mset",null,[["x",1],["y","two"]]],[4,"get","y",0],[5,"incr","y",1]]"#,
-    );
-    assert!(
-      reply.starts_with(r#"[[1,1,1],[2,1,2],[3,0],[4,1,"two"],[5,2,"ERR_NOT_A_NUMBER","#),
-      "{reply}"
-    );
-  }
-
-  #[test]
-  fn bad_requests_fail_alone() {
-    let s = store();
-    let reply = apply_batch(
-      &s,
-      r#"[[1,"set",5,1],[2,"nope","a",0],"junk",[3],[4,"set","ok",true],[5,"mset",null,[[1,2]]]]"#,
-    );
-    let replies: Vec<serde_json::Value> = serde_json::from_str(&reply).unwrap();
-    let codes: Vec<_> = replies.iter().map(|r| r[2].clone()).collect();
-    assert_eq!(replies[0][2], "ERR_INVALID_KEY");
-    assert_eq!(replies[1][2], "ERR_PROTOCOL");
-    assert_eq!(replies[2][0], serde_json::Value::Null);
-    assert_eq!(replies[3][0], 3);
-    assert_eq!(replies[4], serde_json::json!([4, 0]), "{codes:?}");
-    assert_eq!(replies[5][2], "ERR_INVALID_KEY");
-    assert_eq!(apply_batch(&s, r#"[[6,"get","ok",0]]"#), "[[6,1,true]]");
-  }
-
-  #[test]
-  fn a_batch_that_is_not_an_array_gets_one_error() {
-    let reply = apply_batch(&store(), "{\"x\":1");
-    assert!(reply.starts_with(r#"[[null,2,"ERR_PROTOCOL","#), "{reply}");
+  fn replies_and_pushes() {
+    let mut replies = Replies::with_capacity(3);
+    replies.push(1, &Reply::Done);
+    replies.push(2, &Reply::Later);
+    replies.push(3, &Reply::Values(vec![Some(b"1"), None]));
+    replies.push(4, &Reply::Number(2.5));
+    assert_eq!(replies.finish(), "[[1,0],[3,1,[[1,1],[0]]],[4,1,2.5]]");
+    assert_eq!(later_push(7, &Reply::Int(3)), "![[7,1,3]]");
+    assert_eq!(lost_push(2), r#"~{"lost":2}"#);
+    let mut events = Events::default();
+    events.add(1, ChangeKind::Set, b"\"k\"", Some(b"[1]"));
+    events.add(1, ChangeKind::Expire, b"\"j\"", None);
+    assert_eq!(events.finish(), r#"~[[1,"set","k",[1]],[1,"expire","j"]]"#);
   }
 
   #[test]
@@ -592,48 +631,5 @@ mod tests {
       r#"[[7,2,"ERR_NO_HOST","gone"],[8,2,"ERR_NO_HOST","gone"]]"#
     );
     assert_eq!(fail_batch("garbage", "X", "y"), "[]");
-  }
-
-  #[test]
-  fn options_namespaces_and_the_extended_operations() {
-    let s = store();
-    let reply = apply_batch(
-      &s,
-      r#"[[1,"set","k","d"],[2,"set","k","a",{"ns":"a"}],[3,"get","k",0,{"ns":"a"}],[4,"set","k","x",{"nx":true}],
-          [5,"set","k","y",{"xx":true,"ttl":60000}],[6,"has","k",0],[7,"mget",null,["k","z"]],[8,"keys",null,"k*"],
-          [9,"size",null,0,{"ns":"a"}],[10,"getset","g",1],[11,"cas","g",[2,1]],[12,"cas","g",[3]],[13,"persist","k",0],
-          [14,"ttl","k",0],[15,"expire","zz",5],[16,"clear",null,0,{"ns":"a"}],[17,"get","k",0,{"ns":"a"}],[18,"get","k",0],
-          [19,"incr","w",1,{"ttl":1000}],[20,"set","k",1,{"ns":5}],[21,"set","k",1,{"ttl":-1}]]"#,
-    );
-    let replies: Vec<serde_json::Value> = serde_json::from_str(&reply).unwrap();
-    let expect = serde_json::json!([
-      [1, 0],
-      [2, 0],
-      [3, 1, "a"],
-      [4, 1, false],
-      [5, 1, true],
-      [6, 1, true],
-      [7, 1, [[1, "y"], [0]]],
-      [8, 1, ["k"]],
-      [9, 1, 1],
-      [10, 0],
-      [11, 1, true],
-      [12, 1, false],
-      [13, 1, true],
-      [14, 1, -1],
-      [15, 1, false],
-      [16, 0],
-      [17, 0],
-      [18, 1, "y"],
-      [19, 1, 1]
-    ]);
-    assert_eq!(serde_json::Value::from(replies[..19].to_vec()), expect);
-    assert_eq!(replies[19][2], "ERR_PROTOCOL");
-    assert_eq!(replies[20][2], "ERR_PROTOCOL");
-    let stats: serde_json::Value =
-      serde_json::from_str(&apply_batch(&s, r#"[[1,"stats",null,0]]"#)).unwrap();
-    assert_eq!(stats[0][2]["total"]["entries"], 3);
-    assert_eq!(stats[0][2]["namespaces"]["a"]["entries"], 0);
-    assert_eq!(stats[0][2]["namespaces"][""]["entries"], 3);
   }
 }

@@ -2,10 +2,10 @@
 //! entries (so memory is given back even for keys nobody reads again) and
 //! ends lock leases and waits that ran out.
 //!
-//! It wakes every `interval`, or earlier when the host sets its [`Alarm`]
-//! for a lock deadline. It holds only a weak reference to the host and
-//! stops when the host is dropped or the sweeper is. Being a plain thread,
-//! it never keeps a Node.js process alive.
+//! It wakes every `interval`, or earlier when its owner sets the [`Alarm`]
+//! for a lock deadline. It knows its owner only as [`Timed`], holds only a
+//! weak reference to it, and stops when the owner is dropped or the
+//! sweeper is. Being a plain thread, it never keeps a Node.js process alive.
 
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
@@ -13,7 +13,25 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::host::Host;
+/// What the sweeper works for.
+pub trait Timed: Send + Sync {
+  /// Does the timed work that is due; answers when it is next due, if
+  /// sooner than the sweeper's interval.
+  fn tick(&self) -> Option<Instant>;
+  /// Set to wake the sweeper early.
+  fn alarm(&self) -> &Arc<Alarm>;
+}
+
+/// How often expired entries are looked for when nothing asks for sooner.
+pub const INTERVAL: Duration = Duration::from_millis(100);
+
+/// The sweep interval for a store: [`INTERVAL`], or a few times per idle
+/// period when entries expire after `idle_expiry` unused and that is shorter.
+pub fn interval_for(idle_expiry: Option<Duration>) -> Duration {
+  idle_expiry.map_or(INTERVAL, |idle| {
+    (idle / 4).clamp(Duration::from_millis(10), INTERVAL)
+  })
+}
 
 /// Wakes the sweeper early.
 #[derive(Default)]
@@ -66,10 +84,10 @@ pub struct Sweeper {
 }
 
 impl Sweeper {
-  /// Runs `host`'s timed work every `interval` (or sooner) until dropped.
-  pub fn start(host: &Arc<Host>, interval: Duration) -> std::io::Result<Sweeper> {
-    let alarm = host.alarm().clone();
-    let host: Weak<Host> = Arc::downgrade(host);
+  /// Runs `owner`'s timed work every `interval` (or sooner) until dropped.
+  pub fn start<T: Timed + 'static>(owner: &Arc<T>, interval: Duration) -> std::io::Result<Sweeper> {
+    let alarm = owner.alarm().clone();
+    let host: Weak<T> = Arc::downgrade(owner);
     let wake = alarm.clone();
     let thread = thread::Builder::new()
       .name("sharedmemory-sweeper".into())
@@ -106,6 +124,7 @@ impl Drop for Sweeper {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::host::Host;
   use crate::store::StoreConfig;
   use crate::watch::Collect;
 
@@ -137,7 +156,7 @@ mod tests {
     let host = Arc::new(Host::new(StoreConfig::default()));
     let _sweeper = Sweeper::start(&host, Duration::from_secs(3600)).unwrap();
     let (a, b) = (Arc::new(Collect::default()), Arc::new(Collect::default()));
-    let (owner_a, owner_b) = (host.connect(a.clone()), host.connect(b.clone()));
+    let (owner_a, owner_b) = (host.connect(|_| a.clone()), host.connect(|_| b.clone()));
     let granted = host.apply(owner_a, r#"[[1,"lock","k",{"lease":50}]]"#);
     assert_eq!(granted, "[[1,1,1]]");
     assert_eq!(

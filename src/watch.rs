@@ -11,7 +11,6 @@
 //! An event push is `~` followed by `[[subscription, kind, key], ...]`,
 //! with the new value as a fourth element for `set` events.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -19,7 +18,8 @@ use parking_lot::Mutex;
 #[cfg(test)]
 use crate::peers::Sink;
 use crate::peers::{Owner, Peers};
-use crate::store::{key_text, split, Change, ChangeKind, Glob, Observer, Store};
+use crate::protocol::Events;
+use crate::store::{key_text, split, Change, Glob, Observer, Store};
 
 struct Subscription {
   owner: Owner,
@@ -79,7 +79,7 @@ impl Observer for Watches {
   fn changed(&self, changes: &[Change]) {
     let subs = self.subs.lock();
     // Events grouped by owner, each group in the order of the changes.
-    let mut pushes: Vec<(Owner, String)> = Vec::new();
+    let mut pushes: Vec<(Owner, Events)> = Vec::new();
     for change in changes {
       let (ns, key) = split(&change.key);
       let mut text = None;
@@ -88,35 +88,21 @@ impl Observer for Watches {
         if !sub.pattern.matches(text) {
           continue;
         }
-        let push = match pushes.iter_mut().find(|(owner, _)| *owner == sub.owner) {
-          Some((_, push)) => {
-            push.push(',');
-            push
-          }
+        let push = match pushes.iter().position(|(owner, _)| *owner == sub.owner) {
+          Some(i) => &mut pushes[i].1,
           None => {
-            pushes.push((sub.owner, String::from("~[")));
+            pushes.push((sub.owner, Events::default()));
             &mut pushes.last_mut().expect("just pushed").1
           }
         };
-        write_event(push, sub.id, change, key);
+        push.add(sub.id, change.kind, key, change.value.as_deref());
       }
     }
     drop(subs);
-    for (owner, mut push) in pushes {
-      push.push(']');
-      self.peers.send(owner, push, false);
+    for (owner, push) in pushes {
+      self.peers.send(owner, push.finish(), false);
     }
   }
-}
-
-fn write_event(out: &mut String, id: u64, change: &Change, key: &[u8]) {
-  let _ = write!(out, "[{id},\"{}\",", change.kind.name());
-  out.push_str(std::str::from_utf8(key).unwrap_or("null"));
-  if let (ChangeKind::Set, Some(value)) = (change.kind, &change.value) {
-    out.push(',');
-    out.push_str(std::str::from_utf8(value).unwrap_or("null"));
-  }
-  out.push(']');
 }
 
 /// A sink that keeps what it is sent, for tests.

@@ -35,6 +35,27 @@ pub enum SyncError {
   Closed,
 }
 
+impl SyncError {
+  /// The code its requests fail with (as `StoreError::code`'s, stable for JavaScript).
+  pub fn code(&self) -> &'static str {
+    match self {
+      SyncError::Timeout => "ERR_TIMEOUT",
+      SyncError::Closed => "ERR_HOST_EXITED",
+    }
+  }
+
+  /// What its requests fail with, for a call that waited `timeout`.
+  pub fn message(&self, timeout: Duration) -> String {
+    match self {
+      SyncError::Timeout => format!(
+        "no reply within {} ms (the timeout option)",
+        timeout.as_millis()
+      ),
+      SyncError::Closed => "the socket to the process serving the store is closed".into(),
+    }
+  }
+}
+
 pub struct SocketClient {
   writer: Mutex<Writer>,
   shared: Arc<Shared>,

@@ -8,6 +8,7 @@ use std::io;
 use parking_lot::{Condvar, Mutex};
 
 use crate::peers::{Push, Sink, MAX_QUEUED};
+use crate::protocol::lost_push;
 
 #[derive(Default)]
 pub struct Outbox {
@@ -68,7 +69,7 @@ impl Outbox {
           return;
         }
       }
-      if lost > 0 && write(format!("~{{\"lost\":{lost}}}").as_bytes()).is_err() {
+      if lost > 0 && write(lost_push(lost).as_bytes()).is_err() {
         return;
       }
     }

@@ -13,7 +13,9 @@ use parking_lot::Mutex;
 use super::frame::{read_frame, write_frame};
 use super::outbox::Outbox;
 use super::{same_secret, socket_name, HANDSHAKE_OK, HANDSHAKE_TIMEOUT};
+use crate::error::StoreError;
 use crate::host::Host;
+use crate::protocol;
 
 /// Starts serving `host` on the socket `name`; connections must present `token`.
 /// The threads run for the rest of the process and never keep Node alive.
@@ -63,7 +65,7 @@ fn serve_connection(stream: Stream, host: &Host) -> io::Result<()> {
   // Replies and pushes share the socket: one frame at a time.
   let writer = Arc::new(Mutex::new(stream.try_clone()?));
   let outbox = Arc::new(Outbox::default());
-  let owner = host.connect(outbox.clone());
+  let owner = host.connect(|_| outbox.clone());
   let pushes = {
     let (outbox, writer) = (outbox.clone(), writer.clone());
     thread::Builder::new()
@@ -85,7 +87,7 @@ fn answer(stream: &Stream, host: &Host, owner: u64, writer: &Mutex<Stream>) -> i
   while read_frame(&mut input, &mut batch)? {
     let reply = match std::str::from_utf8(&batch) {
       Ok(text) => host.apply(owner, text),
-      Err(_) => host.apply(owner, "not UTF-8"),
+      Err(_) => protocol::batch_error(&StoreError::Protocol("the batch is not UTF-8".into())),
     };
     write_frame(&*writer.lock(), reply.as_bytes())?;
   }

@@ -65,6 +65,13 @@ pub enum Condition {
   IfPresent,
 }
 
+impl Condition {
+  /// Whether the caller is told if the value was stored.
+  pub fn is_conditional(self) -> bool {
+    self != Condition::Always
+  }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SetOptions {
   /// Milliseconds until the key expires; without one the key has no TTL.
@@ -182,6 +189,12 @@ impl Txn<'_> {
       stats.misses += 1;
       None
     }
+  }
+
+  /// The live value under `key`, without marking it as used or counting a hit.
+  pub fn peek(&self, key: &[u8]) -> Option<&[u8]> {
+    let entry = self.state.table.peek(key)?;
+    self.alive(entry).then_some(entry.value)
   }
 
   /// Whether `key` exists. Not a use: recency and idle time stay as they were.

@@ -76,6 +76,7 @@ pub fn run<'t>(
   }
 }
 
+/// Runs an operation on one key, or dispatches to the others' runners.
 fn run_op<'t>(
   tx: &'t mut Txn<'_>,
   cx: &mut Context<'_>,
@@ -111,6 +112,22 @@ fn run_op<'t>(
     Op::Expire { key, ms } => Reply::Bool(tx.expire(&qualify(ns, key), ms)),
     Op::Ttl { key } => Reply::Int(tx.ttl(&qualify(ns, key))),
     Op::Persist { key } => Reply::Bool(tx.persist(&qualify(ns, key))),
+    Op::Lock { .. }
+    | Op::Unlock { .. }
+    | Op::Extend { .. }
+    | Op::Watch { .. }
+    | Op::Unwatch { .. } => run_owned_op(cx, id, ns, op)?,
+    _ => run_namespace_op(tx, ns, op)?,
+  })
+}
+
+/// Runs an operation on a whole namespace, or on several of its keys.
+fn run_namespace_op<'t>(
+  tx: &'t mut Txn<'_>,
+  ns: &[u8],
+  op: Op<'_>,
+) -> Result<Reply<'t>, StoreError> {
+  Ok(match op {
     Op::MSet { pairs, ttl } => {
       let keys: Vec<Cow<[u8]>> = pairs.iter().map(|(key, _)| qualify(ns, key)).collect();
       let pairs: Vec<(&[u8], &[u8])> = keys
@@ -139,6 +156,18 @@ fn run_op<'t>(
       let (total, namespaces) = tx.stats();
       Reply::Stats(total, namespaces)
     }
+    _ => unreachable!("run_op runs the others"),
+  })
+}
+
+/// Runs an operation whose result belongs to the caller: a lock, a subscription.
+fn run_owned_op(
+  cx: &mut Context<'_>,
+  id: u64,
+  ns: &[u8],
+  op: Op<'_>,
+) -> Result<Reply<'static>, StoreError> {
+  Ok(match op {
     Op::Lock { key, lease, wait } => {
       let key = qualify(ns, key);
       let ask = LockRequest {
@@ -173,6 +202,7 @@ fn run_op<'t>(
     Op::Unwatch { subscription } => {
       Reply::Bool(cx.watches.unsubscribe(cx.store, cx.owner, subscription))
     }
+    _ => unreachable!("run_op runs the others"),
   })
 }
 

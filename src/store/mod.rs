@@ -3,23 +3,34 @@
 //!
 //! All access goes through a [`Txn`]: it holds the lock and one reading of
 //! the clock, so a whole batch of requests is applied atomically and sees
-//! one consistent time. Times are kept as milliseconds since the store was
-//! created ("store milliseconds"), which keeps entries small.
+//! one consistent time. Times are "store milliseconds": `CLOCK_MONOTONIC`
+//! milliseconds, which every process on the machine shares ([`clock`]).
+//!
+//! Entries live in a [`Storage`] ([`table::Table`] unless told otherwise).
+//! A read is a pure look-up plus a [`Use`] (recency, idle timer, hit
+//! count): [`Txn::get`] applies its use at once; a reader that cannot take
+//! the lock records it in the store's [`uses`] log instead, applied at the
+//! start of the next transaction.
 //!
 //! Keys are stored in their qualified form (see [`key`]): operations on one
 //! key take that form, operations on a whole namespace take its name.
 
 mod change;
+pub mod clock;
 mod config;
 mod deadlines;
 mod glob;
 mod key;
 mod stats;
-mod table;
+pub mod storage;
+pub mod table;
+pub mod uses;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+use clock::Anchor;
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -29,24 +40,29 @@ pub use glob::Glob;
 pub use key::{qualify, split, text as key_text};
 pub use stats::Stats;
 
+pub use storage::{hash_key, Entry, Removed, Slot, Storage, NEVER};
+pub use table::Table;
+pub use uses::{Use, UseLog};
+
 use deadlines::Deadlines;
 use stats::Counters;
-use table::{Entry, Removed, Table, NEVER};
 
 use crate::error::StoreError;
 
-pub struct Store {
+pub struct Store<S: Storage = Table> {
   config: StoreConfig,
-  epoch: Instant,
-  state: Mutex<State>,
+  /// For turning `Instant`s into store milliseconds ([`Store::begin_at`]).
+  anchor: Anchor,
+  state: Mutex<State<S>>,
+  uses: UseLog,
   observer: OnceLock<Arc<dyn Observer>>,
   /// Whether transactions record their changes for the observer (only while someone watches).
   observing: AtomicBool,
 }
 
 #[derive(Default)]
-struct State {
-  table: Table,
+struct State<S> {
+  table: S,
   deadlines: Deadlines,
   counters: Counters,
 }
@@ -82,11 +98,20 @@ pub struct SetOptions {
 }
 
 impl Store {
+  /// A store whose entries live in this process's heap ([`Table`]).
   pub fn new(config: StoreConfig) -> Self {
+    Store::with_storage(config)
+  }
+}
+
+impl<S: Storage> Store<S> {
+  /// A store whose entries live in an `S`.
+  pub fn with_storage(config: StoreConfig) -> Self {
     Store {
       config,
-      epoch: Instant::now(),
+      anchor: Anchor::now(),
       state: Mutex::new(State::default()),
+      uses: UseLog::default(),
       observer: OnceLock::new(),
       observing: AtomicBool::new(false),
     }
@@ -107,28 +132,44 @@ impl Store {
   }
 
   /// Locks the store for a series of operations at the current time.
-  pub fn begin(&self) -> Txn<'_> {
+  pub fn begin(&self) -> Txn<'_, S> {
     let state = self.state.lock();
     // Read the clock once the lock is held, so times never go backwards
     // from one transaction to the next.
-    self.begin_locked(state, Instant::now())
+    self.begin_locked(state, clock::now_ms())
   }
 
   /// Locks the store for a series of operations at a given time (tests use
   /// this to drive expiry without sleeping).
-  pub fn begin_at(&self, now: Instant) -> Txn<'_> {
-    self.begin_locked(self.state.lock(), now)
+  pub fn begin_at(&self, now: Instant) -> Txn<'_, S> {
+    self.begin_locked(self.state.lock(), self.anchor.ms_at(now))
   }
 
-  fn begin_locked<'a>(&'a self, state: MutexGuard<'a, State>, now: Instant) -> Txn<'a> {
-    Txn {
+  fn begin_locked<'a>(&'a self, state: MutexGuard<'a, State<S>>, now: u64) -> Txn<'a, S> {
+    let mut tx = Txn {
       state,
       config: &self.config,
-      now: now.saturating_duration_since(self.epoch).as_millis() as u64,
+      now,
       observer: self.observer.get(),
       observing: &self.observing,
       changes: Vec::new(),
+    };
+    for used in self.uses.take() {
+      tx.apply_use(used);
     }
+    tx
+  }
+
+  /// Records a read made without the lock, to be applied at the start of
+  /// the next transaction; answers false when the log was full and it was
+  /// dropped (see [`uses`]).
+  pub fn record_use(&self, used: Use) -> bool {
+    self.uses.record(used)
+  }
+
+  /// Uses dropped because the log was full.
+  pub fn dropped_uses(&self) -> u64 {
+    self.uses.dropped()
   }
 
   /// Number of entries, counting expired ones not yet swept.
@@ -152,8 +193,8 @@ impl Store {
 }
 
 /// A locked view of the store at one instant.
-pub struct Txn<'a> {
-  state: MutexGuard<'a, State>,
+pub struct Txn<'a, S: Storage = Table> {
+  state: MutexGuard<'a, State<S>>,
   config: &'a StoreConfig,
   /// Store milliseconds.
   now: u64,
@@ -163,7 +204,7 @@ pub struct Txn<'a> {
   changes: Vec<Change>,
 }
 
-impl Drop for Txn<'_> {
+impl<S: Storage> Drop for Txn<'_, S> {
   fn drop(&mut self) {
     // Still under the store's lock: observers see changes in commit order.
     if let Some(observer) = self.observer {
@@ -174,20 +215,40 @@ impl Drop for Txn<'_> {
   }
 }
 
-impl Txn<'_> {
+impl<S: Storage> Txn<'_, S> {
   // Reading.
 
   /// The value under `key`, marking it as used (which also restarts its idle timer).
   pub fn get(&mut self, key: &[u8]) -> Option<&[u8]> {
-    let live = self.live(key);
+    match self.find(key) {
+      Some(slot) => {
+        let state = &mut *self.state;
+        let (key, entry) = state.table.touch(slot, self.now)?;
+        state.counters.of(split(key).0).hits += 1;
+        Some(entry.value)
+      }
+      None => {
+        self.live(key); // an expired entry is removed on the spot
+        self.state.counters.of(split(key).0).misses += 1;
+        None
+      }
+    }
+  }
+
+  /// Where the live entry under `key` sits, for a [`Use`] of it. Looks only:
+  /// changes nothing, counts nothing.
+  pub fn find(&self, key: &[u8]) -> Option<Slot> {
+    let (slot, entry) = self.state.table.find(key)?;
+    self.alive(entry).then_some(slot)
+  }
+
+  /// Applies a use of an entry: it becomes the most recently used, its idle
+  /// timer restarts from the use's time, and its namespace counts a hit. A
+  /// use of an entry that is gone since is ignored.
+  pub fn apply_use(&mut self, used: Use) {
     let state = &mut *self.state;
-    let stats = state.counters.of(split(key).0);
-    if live {
-      stats.hits += 1;
-      state.table.touch(key, self.now).map(|entry| entry.value)
-    } else {
-      stats.misses += 1;
-      None
+    if let Some((key, _)) = state.table.touch(used.slot, used.at) {
+      state.counters.of(split(key).0).hits += 1;
     }
   }
 

@@ -1,56 +1,20 @@
-//! Where entries live: a hash index over a slab of entries kept in recency
-//! order, with byte accounting.
-//!
-//! This is the store's only storage. Policies (LRU bound, expiry, TTLs,
-//! namespaces) are written against the small interface below, so another
-//! storage (a shared-memory segment, later) can take its place without
-//! touching them.
+//! Where entries live today: a hash index over a slab of entries kept in
+//! recency order, with byte accounting, in this process's heap. It is the
+//! [`Storage`] every store uses unless told otherwise.
 //!
 //! Layout, chosen for memory per entry (the store may hold millions of
 //! small entries): each entry's key and value share one allocation; entries
 //! sit in one `Vec` and are linked into the recency list by index (`u32`,
 //! not pointers); the hash index holds only those indexes.
 
-use std::hash::BuildHasher;
+use hashbrown::HashTable;
 
-use hashbrown::{DefaultHashBuilder, HashTable};
-
-/// `expires` of an entry without a TTL.
-pub const NEVER: u64 = u64::MAX;
-
-/// One stored entry, as the table shows it. Times are store milliseconds (see `Store`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'a> {
-  pub value: &'a [u8],
-  /// When it was last read or written.
-  pub touched: u64,
-  /// When its TTL runs out, or [`NEVER`].
-  pub expires: u64,
-}
-
-/// An entry taken out of the table (removed, or replaced by a new value).
-#[derive(Debug)]
-pub struct Removed {
-  data: Box<[u8]>,
-  key_len: usize,
-  pub expires: u64,
-}
-
-impl Removed {
-  pub fn value(&self) -> &[u8] {
-    &self.data[self.key_len..]
-  }
-
-  /// The bytes the entry was accounted for.
-  pub fn size(&self) -> usize {
-    self.data.len()
-  }
-}
+use super::storage::{hash_key, Entry, Removed, Slot, Storage};
 
 /// No slot: the end of a list.
 const NIL: u32 = u32::MAX;
 
-struct Slot {
+struct Cell {
   /// The key's bytes, then the value's; empty while the slot is free.
   data: Box<[u8]>,
   key_len: u32,
@@ -61,7 +25,7 @@ struct Slot {
   expires: u64,
 }
 
-impl Slot {
+impl Cell {
   fn key(&self) -> &[u8] {
     &self.data[..self.key_len as usize]
   }
@@ -75,19 +39,16 @@ impl Slot {
   }
 }
 
-/// Keys and values are opaque bytes. The least recently touched entry is
-/// always the oldest, so both LRU eviction and sliding expiry work from the
-/// same end.
+/// The heap storage (see [`Storage`] for what it promises).
 pub struct Table {
   index: HashTable<u32>,
-  slots: Vec<Slot>,
+  slots: Vec<Cell>,
   /// Free slots, chained through `older`.
   free: u32,
   newest: u32,
   oldest: u32,
   len: usize,
   bytes: usize,
-  hasher: DefaultHashBuilder,
 }
 
 impl Default for Table {
@@ -100,72 +61,71 @@ impl Default for Table {
       oldest: NIL,
       len: 0,
       bytes: 0,
-      hasher: DefaultHashBuilder::default(),
     }
   }
 }
 
-impl Table {
-  pub fn len(&self) -> usize {
+impl Storage for Table {
+  fn len(&self) -> usize {
     self.len
   }
 
   /// Key plus value bytes of every entry.
-  pub fn bytes(&self) -> usize {
+  fn bytes(&self) -> usize {
     self.bytes
   }
 
-  /// Looks at an entry without changing its recency.
-  pub fn peek(&self, key: &[u8]) -> Option<Entry<'_>> {
-    self.find(key).map(|i| self.slots[i as usize].entry())
+  fn find(&self, key: &[u8]) -> Option<(Slot, Entry<'_>)> {
+    let hash = hash_key(key);
+    let index = self.index_of(key, hash)?;
+    Some((Slot { index, hash }, self.slots[index as usize].entry()))
   }
 
-  /// Marks an entry as used at `now` (the most recently used) and returns it.
-  pub fn touch(&mut self, key: &[u8], now: u64) -> Option<Entry<'_>> {
-    let i = self.find(key)?;
+  fn touch(&mut self, found: Slot, at: u64) -> Option<(&[u8], Entry<'_>)> {
+    let i = found.index;
+    let slot = self.slots.get(i as usize)?;
+    // A freed slot has no data, and a reused one another key.
+    if slot.data.is_empty() || hash_key(slot.key()) != found.hash {
+      return None;
+    }
     self.detach(i);
     self.attach_newest(i);
     let slot = &mut self.slots[i as usize];
-    slot.touched = now;
-    Some(slot.entry())
+    slot.touched = slot.touched.max(at);
+    Some((slot.key(), slot.entry()))
   }
 
   /// Changes an entry's TTL deadline without changing its recency.
-  pub fn set_expires(&mut self, key: &[u8], expires: u64) {
-    if let Some(i) = self.find(key) {
+  fn set_expires(&mut self, key: &[u8], expires: u64) {
+    if let Some(i) = self.index_of(key, hash_key(key)) {
       self.slots[i as usize].expires = expires;
     }
   }
 
   /// Stores `value` under `key` as the most recently used entry; answers
   /// the entry it replaced.
-  pub fn insert(
-    &mut self,
-    key: &[u8],
-    value: &[u8],
-    touched: u64,
-    expires: u64,
-  ) -> Option<Removed> {
+  fn insert(&mut self, key: &[u8], value: &[u8], touched: u64, expires: u64) -> Option<Removed> {
     let mut data = Vec::with_capacity(key.len() + value.len());
     data.extend_from_slice(key);
     data.extend_from_slice(value);
     let data = data.into_boxed_slice();
     self.bytes += data.len();
-    if let Some(i) = self.find(key) {
+    let hash = hash_key(key);
+    if let Some(i) = self.index_of(key, hash) {
       self.detach(i);
       self.attach_newest(i);
       let slot = &mut self.slots[i as usize];
-      let old = Removed {
-        data: std::mem::replace(&mut slot.data, data),
-        key_len: key.len(),
-        expires: slot.expires,
-      };
+      let old = Removed::new(
+        std::mem::replace(&mut slot.data, data),
+        key.len(),
+        slot.expires,
+      );
       slot.touched = touched;
       slot.expires = expires;
       self.bytes -= old.size();
       return Some(old);
     }
-    let slot = Slot {
+    let slot = Cell {
       data,
       key_len: key.len() as u32,
       newer: NIL,
@@ -184,22 +144,16 @@ impl Table {
         i
       }
     };
-    let hash = self.hasher.hash_one(key);
-    let Table {
-      index,
-      slots,
-      hasher,
-      ..
-    } = self;
-    index.insert_unique(hash, i, |&j| hasher.hash_one(slots[j as usize].key()));
+    let Table { index, slots, .. } = self;
+    index.insert_unique(hash, i, |&j| hash_key(slots[j as usize].key()));
     self.attach_newest(i);
     self.len += 1;
     None
   }
 
   /// Removes an entry and answers it.
-  pub fn remove(&mut self, key: &[u8]) -> Option<Removed> {
-    let hash = self.hasher.hash_one(key);
+  fn remove(&mut self, key: &[u8]) -> Option<Removed> {
+    let hash = hash_key(key);
     let slots = &self.slots;
     let found = self
       .index
@@ -210,7 +164,7 @@ impl Table {
   }
 
   /// The least recently used entry.
-  pub fn oldest(&self) -> Option<(&[u8], Entry<'_>)> {
+  fn oldest(&self) -> Option<(&[u8], Entry<'_>)> {
     match self.oldest {
       NIL => None,
       i => {
@@ -221,7 +175,7 @@ impl Table {
   }
 
   /// Every entry with its key, most recently used first.
-  pub fn entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)> {
+  fn entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)> {
     let mut next = self.newest;
     std::iter::from_fn(move || match next {
       NIL => None,
@@ -232,14 +186,10 @@ impl Table {
       }
     })
   }
+}
 
-  /// Every key, most recently used first.
-  pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-    self.entries().map(|(key, _)| key)
-  }
-
-  fn find(&self, key: &[u8]) -> Option<u32> {
-    let hash = self.hasher.hash_one(key);
+impl Table {
+  fn index_of(&self, key: &[u8], hash: u64) -> Option<u32> {
     self
       .index
       .find(hash, |&i| self.slots[i as usize].key() == key)
@@ -250,11 +200,11 @@ impl Table {
   fn release(&mut self, i: u32) -> Removed {
     self.detach(i);
     let slot = &mut self.slots[i as usize];
-    let removed = Removed {
-      data: std::mem::take(&mut slot.data),
-      key_len: slot.key_len as usize,
-      expires: slot.expires,
-    };
+    let removed = Removed::new(
+      std::mem::take(&mut slot.data),
+      slot.key_len as usize,
+      slot.expires,
+    );
     slot.older = self.free;
     self.free = i;
     self.len -= 1;
@@ -295,6 +245,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::store::storage::NEVER;
 
   #[test]
   fn keeps_recency_order_and_reuses_free_slots() {
@@ -303,7 +254,8 @@ mod tests {
     t.insert(b"b", b"22", 0, NEVER);
     t.insert(b"c", b"333", 0, NEVER);
     assert_eq!(t.keys().collect::<Vec<_>>(), vec![&b"c"[..], b"b", b"a"]);
-    t.touch(b"a", 5);
+    let (slot, _) = t.find(b"a").unwrap();
+    assert_eq!(t.touch(slot, 5).map(|(key, _)| key), Some(&b"a"[..]));
     assert_eq!(t.oldest().map(|(k, _)| k), Some(&b"b"[..]));
     let old = t.insert(b"b", b"x", 6, 9).unwrap();
     assert_eq!(old.value(), b"22");
@@ -328,6 +280,33 @@ mod tests {
     assert_eq!(
       (t.len(), t.bytes(), t.oldest().is_none(), t.keys().count()),
       (0, 0, true, 0)
+    );
+  }
+
+  #[test]
+  fn a_use_of_a_slot_that_changed_hands_is_ignored() {
+    let mut t = Table::default();
+    t.insert(b"a", b"1", 0, NEVER);
+    t.insert(b"b", b"2", 0, NEVER);
+    let (slot, _) = t.find(b"a").unwrap();
+    t.remove(b"a").unwrap();
+    assert_eq!(t.touch(slot, 5), None, "a freed slot");
+    t.insert(b"c", b"3", 1, NEVER);
+    assert_eq!(t.find(b"c").unwrap().0.index, slot.index, "reused");
+    assert_eq!(t.touch(slot, 5), None, "a slot holding another key");
+    assert_eq!(
+      t.oldest().map(|(key, e)| (key, e.touched)),
+      Some((&b"b"[..], 0))
+    );
+    let (fresh, _) = t.find(b"b").unwrap();
+    assert_eq!(
+      t.touch(fresh, 9).map(|(key, e)| (key, e.touched)),
+      Some((&b"b"[..], 9))
+    );
+    assert_eq!(
+      t.touch(fresh, 4).unwrap().1.touched,
+      9,
+      "an older use does not turn time back"
     );
   }
 }

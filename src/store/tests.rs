@@ -458,3 +458,122 @@ fn max_bytes_evicts_across_namespaces() {
   assert!(store.bytes() <= 100);
   assert_eq!(store.stats().evictions, 1);
 }
+
+/// Reads a key as a reader without the lock would: a look-up, and a use recorded for later.
+fn read_later(store: &Store, at: Instant, k: &str) -> Option<Vec<u8>> {
+  let tx = store.begin_at(at);
+  let slot = tx.find(&key(k))?;
+  let value = tx.peek(&key(k)).map(<[u8]>::to_vec);
+  drop(tx);
+  let at = store.anchor.ms_at(at);
+  assert!(store.record_use(Use { slot, at }));
+  value
+}
+
+#[test]
+fn a_use_recorded_for_later_keeps_lru_order_idle_time_and_hits() {
+  let store = Store::new(StoreConfig {
+    max_entries: Some(2),
+    idle_expiry: Some(Duration::from_millis(1000)),
+    ..StoreConfig::default()
+  });
+  let t0 = Instant::now();
+  let at = |ms| t0 + Duration::from_millis(ms);
+  store.begin_at(at(0)).set(&key("a"), b"1", &PLAIN).unwrap();
+  store.begin_at(at(0)).set(&key("b"), b"2", &PLAIN).unwrap();
+  assert_eq!(read_later(&store, at(900), "a"), Some(b"1".to_vec()));
+  assert_eq!(store.stats().hits, 0, "not applied yet");
+  // The next transaction applies the use first: "b" is now the oldest.
+  store
+    .begin_at(at(950))
+    .set(&key("c"), b"3", &PLAIN)
+    .unwrap();
+  let tx = store.begin_at(at(1899));
+  assert!(tx.peek(&key("b")).is_none(), "b was evicted, not a");
+  assert!(
+    tx.peek(&key("a")).is_some(),
+    "a's idle timer restarted at 900 ms"
+  );
+  drop(tx);
+  assert_eq!((store.stats().hits, store.stats().evictions), (1, 1));
+}
+
+#[test]
+fn the_use_log_is_bounded_and_counts_what_it_drops() {
+  let store = Store::new(StoreConfig::default());
+  store.begin().set(&key("a"), b"1", &PLAIN).unwrap();
+  let slot = store.begin().find(&key("a")).unwrap();
+  let at = clock::now_ms();
+  for _ in 0..uses::CAPACITY {
+    assert!(store.record_use(Use { slot, at }));
+  }
+  assert!(!store.record_use(Use { slot, at }));
+  assert_eq!(store.dropped_uses(), 1);
+  drop(store.begin());
+  assert_eq!(store.stats().hits, uses::CAPACITY as u64);
+  assert!(
+    store.record_use(Use { slot, at }),
+    "room again once applied"
+  );
+}
+
+/// The same random work on two stores, one reading directly and one
+/// reading as a lock-free reader would: every answer, the LRU order and the
+/// counters agree.
+#[test]
+fn reads_applied_later_behave_as_reads_applied_at_once() {
+  let config = || StoreConfig {
+    max_entries: Some(8),
+    idle_expiry: Some(Duration::from_millis(50)),
+    ..StoreConfig::default()
+  };
+  let (direct, later) = (Store::new(config()), Store::new(config()));
+  let t0 = Instant::now();
+  let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+  let mut next = move |n: u64| {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    seed % n
+  };
+  let mut ms = 0;
+  for _ in 0..20_000 {
+    ms += next(4);
+    let at = t0 + Duration::from_millis(ms);
+    let k = format!("k{}", next(12));
+    if next(3) == 0 {
+      let value = ms.to_string();
+      direct
+        .begin_at(at)
+        .set(&key(&k), value.as_bytes(), &PLAIN)
+        .unwrap();
+      later
+        .begin_at(at)
+        .set(&key(&k), value.as_bytes(), &PLAIN)
+        .unwrap();
+    } else {
+      let got = direct.begin_at(at).get(&key(&k)).map(<[u8]>::to_vec);
+      let mut tx = later.begin_at(at);
+      if tx.find(&key(&k)).is_none() {
+        assert_eq!(tx.get(&key(&k)), None, "a miss counts as one"); // and removes an expired entry
+        drop(tx);
+        assert_eq!(got, None);
+      } else {
+        drop(tx);
+        assert_eq!(read_later(&later, at, &k), got);
+      }
+    }
+  }
+  drop(later.begin_at(t0 + Duration::from_millis(ms)));
+  let order = |store: &Store| {
+    store
+      .begin()
+      .state
+      .table
+      .keys()
+      .map(<[u8]>::to_vec)
+      .collect::<Vec<_>>()
+  };
+  assert_eq!(order(&direct), order(&later));
+  assert_eq!(direct.stats(), later.stats());
+}

@@ -30,3 +30,68 @@ pub mod sweeper;
 pub mod watch;
 
 mod binding;
+
+/// The modules from the bottom up. A module may use those below it, never
+/// one beside or above it, so there is no import circle and background
+/// work (the sweeper) does not know its owner. Tests may use anything.
+#[cfg(test)]
+mod layers {
+  const LAYERS: &[&str] = &[
+    "error", "store", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper", "host",
+    "socket", "binding",
+  ];
+
+  fn sources(module: &str) -> Vec<(String, String)> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let file = src.join(format!("{module}.rs"));
+    let paths: Vec<_> = if file.exists() {
+      vec![file]
+    } else {
+      std::fs::read_dir(src.join(module))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.file_name().unwrap() != "tests.rs")
+        .collect()
+    };
+    paths
+      .into_iter()
+      .map(|path| {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text
+          .split("#[cfg(test)]\nmod tests")
+          .next()
+          .unwrap()
+          .to_string();
+        (path.display().to_string(), code)
+      })
+      .collect()
+  }
+
+  #[test]
+  fn no_module_uses_one_beside_or_above_it() {
+    let mut seen = 0;
+    for (level, module) in LAYERS.iter().enumerate() {
+      for (path, code) in sources(module) {
+        // Code only: a doc comment may point anywhere.
+        let uses = code
+          .lines()
+          .filter(|line| line.contains("crate::") && !line.trim_start().starts_with("//"));
+        for line in uses {
+          seen += 1;
+          let used = line.split("crate::").nth(1).unwrap();
+          let used = used
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .next()
+            .unwrap();
+          let at = LAYERS.iter().position(|m| *m == used);
+          let at = at.unwrap_or_else(|| panic!("{path}: {used} is in no layer: add it to LAYERS"));
+          assert!(
+            at < level || used == *module,
+            "{path} uses crate::{used}, which is not below {module}: {line}"
+          );
+        }
+      }
+    }
+    assert!(seen > 20, "found the uses ({seen})");
+  }
+}

@@ -27,6 +27,12 @@ use crate::watch::Watches;
 /// requests never wait long behind a sweep.
 const SWEEP_CHUNK: usize = 1024;
 
+/// Requests of one batch applied under one hold of the store's lock. A
+/// longer batch is applied in chunks of this many, each one atomic, with
+/// other peers let in between; a chunk of small requests takes well under
+/// a millisecond.
+pub const BATCH_CHUNK: usize = 1024;
+
 pub struct Host {
   store: Arc<Store>,
   locks: Mutex<LockTable>,
@@ -70,10 +76,11 @@ impl Host {
     self.deliver(notices);
   }
 
-  /// Applies a request batch from `owner` under one store transaction and
-  /// answers the reply batch (see [`protocol`]). Never fails: a request
-  /// that cannot be read gets an `ERR_PROTOCOL` reply, and the others are
-  /// still applied.
+  /// Applies a request batch from `owner` and answers the reply batch (see
+  /// [`protocol`]): atomically, under one store transaction, up to
+  /// [`BATCH_CHUNK`] requests; a longer batch in chunks of that many, in
+  /// order, each one atomic. Never fails: a request that cannot be read
+  /// gets an `ERR_PROTOCOL` reply, and the others are still applied.
   pub fn apply(&self, owner: Owner, batch: &str) -> String {
     let requests = match protocol::parse_batch(batch) {
       Ok(requests) => requests,
@@ -82,7 +89,10 @@ impl Host {
     let mut replies = Replies::with_capacity(requests.len());
     let mut cx = Context::new(&self.store, &self.locks, &self.watches, owner);
     let mut tx = self.store.begin();
-    for request in requests {
+    for (i, request) in requests.into_iter().enumerate() {
+      if i > 0 && i % BATCH_CHUNK == 0 {
+        tx.yield_to_waiters();
+      }
       match request {
         Ok(request) => replies.push(
           request.id,
@@ -265,5 +275,50 @@ mod tests {
     assert_eq!(stats[0][2]["total"]["entries"], 3);
     assert_eq!(stats[0][2]["namespaces"]["a"]["entries"], 0);
     assert_eq!(stats[0][2]["namespaces"][""]["entries"], 3);
+  }
+
+  #[test]
+  fn a_long_batch_lets_others_in_between_its_chunks() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let host = Arc::new(store());
+    let n = 64 * BATCH_CHUNK;
+    let batch = format!(
+      "[{}]",
+      (0..n)
+        .map(|i| format!(r#"[{i},"incr","n",1]"#))
+        .collect::<Vec<_>>()
+        .join(",")
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+      let (host, done) = (host.clone(), done.clone());
+      std::thread::spawn(move || {
+        // Answers the first count seen strictly inside a batch: one that ran between its chunks.
+        while !done.load(Ordering::Relaxed) {
+          let reply = host.apply(2, r#"[[1,"get","n",0]]"#);
+          let count: u64 = serde_json::from_str::<serde_json::Value>(&reply).unwrap()[0][2]
+            .as_u64()
+            .unwrap_or(0);
+          if count % n as u64 != 0 {
+            return Some(count);
+          }
+        }
+        None
+      })
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    while !reader.is_finished() && Instant::now() < deadline {
+      let reply = host.apply(1, &batch);
+      assert!(
+        reply.ends_with(&format!("[{},1,{}]]", n - 1, 0)) || reply.len() > n,
+        "every request answered"
+      );
+    }
+    done.store(true, Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    assert!(
+      seen.is_some(),
+      "another caller never got in during a batch of {n} requests"
+    );
   }
 }

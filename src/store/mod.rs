@@ -206,16 +206,31 @@ pub struct Txn<'a, S: Storage = Table> {
 
 impl<S: Storage> Drop for Txn<'_, S> {
   fn drop(&mut self) {
-    // Still under the store's lock: observers see changes in commit order.
-    if let Some(observer) = self.observer {
-      if !self.changes.is_empty() {
-        observer.changed(&self.changes);
-      }
-    }
+    self.tell_observer();
   }
 }
 
 impl<S: Storage> Txn<'_, S> {
+  /// Commits what this transaction did so far and lets a thread waiting
+  /// for the store in first, if there is one; then carries on as a new
+  /// transaction, at the clock's new reading. A long batch calls this
+  /// between chunks so nobody waits behind it for long.
+  pub fn yield_to_waiters(&mut self) {
+    self.tell_observer();
+    MutexGuard::bump(&mut self.state);
+    self.now = self.now.max(clock::now_ms());
+  }
+
+  /// Still under the store's lock: observers see changes in commit order.
+  fn tell_observer(&mut self) {
+    if let Some(observer) = self.observer {
+      if !self.changes.is_empty() {
+        observer.changed(&self.changes);
+        self.changes.clear();
+      }
+    }
+  }
+
   // Reading.
 
   /// The value under `key`, marking it as used (which also restarts its idle timer).

@@ -394,15 +394,15 @@ fn apply(
     "unlock" => {
       let token = serde_json::from_str::<u64>(arg.get())
         .map_err(|_| StoreError::Protocol("unlock takes a fencing token".into()))?;
-      let now = caller.now;
-      let released = caller.locks(|locks| locks.release(key, token, now));
+      let (owner, now) = (caller.owner, caller.now);
+      let released = caller.locks(|locks| locks.release(key, owner, token, now));
       write_bool(out, id, released);
     }
     "extend" => {
       let (token, lease) = serde_json::from_str::<(u64, f64)>(arg.get())
         .map_err(|_| StoreError::Protocol("extend takes [token, lease]".into()))?;
-      let (lease, now) = (duration(lease)?, caller.now);
-      let held = caller.locks(|locks| locks.extend(key, token, lease, now));
+      let (lease, owner, now) = (duration(lease)?, caller.owner, caller.now);
+      let held = caller.locks(|locks| locks.extend(key, owner, token, lease, now));
       write_bool(out, id, held);
     }
     other => return Err(StoreError::Protocol(format!("unknown operation {other:?}"))),

@@ -382,3 +382,34 @@ fn after_the_handshake_a_claim_beyond_the_frame_limit_is_refused_and_a_claim_wit
     .unwrap();
   assert_eq!(host.store().begin().get(br#""k""#), Some(&br#""v""#[..]));
 }
+
+#[test]
+fn another_connection_cannot_release_or_extend_a_lock_by_guessing_its_token() {
+  let (_host, name) = server();
+  let (tx, rx) = mpsc::channel();
+  let holder = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = tx.send(reply);
+  })
+  .unwrap();
+  holder
+    .send(br#"[[1,"lock","k",{"lease":60000,"wait":null}]]"#)
+    .unwrap();
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[1,1,1]]")
+  );
+  let intruder = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  assert_eq!(
+    intruder.request(br#"[[2,"extend","k",[1,1]]]"#, SECOND * 30),
+    Ok("[[2,1,false]]".into())
+  );
+  assert_eq!(
+    intruder.request(br#"[[3,"unlock","k",1]]"#, SECOND * 30),
+    Ok("[[3,1,false]]".into())
+  );
+  holder.send(br#"[[4,"unlock","k",1]]"#).unwrap();
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[4,1,true]]")
+  );
+}

@@ -66,7 +66,7 @@ struct JsSink {
 
 impl Sink for JsSink {
   fn push(&self, message: Push, essential: bool) {
-    if self.backlog.admit(essential) {
+    if self.backlog.admit(message.len(), essential) {
       deliver_js(&self.deliver, self.owner, &self.backlog, message);
     }
   }
@@ -75,6 +75,7 @@ impl Sink for JsSink {
 /// Queues one admitted push for JavaScript; once JS has taken it, tells the
 /// backlog, and reports dropped events when the backlog says so.
 fn deliver_js(deliver: &Arc<PushFn>, owner: Owner, backlog: &Arc<Backlog>, message: Push) {
+  let bytes = message.len();
   let push = PushMessage {
     owner: owner as u32,
     message,
@@ -84,16 +85,17 @@ fn deliver_js(deliver: &Arc<PushFn>, owner: Owner, backlog: &Arc<Backlog>, messa
     push,
     ThreadsafeFunctionCallMode::NonBlocking,
     move |_, _| {
-      if let Some(lost) = backlog_.delivered() {
-        if backlog_.admit(true) {
-          deliver_js(&again, owner, &backlog_, format!("~{{\"lost\":{lost}}}"));
+      if let Some(lost) = backlog_.delivered(bytes) {
+        let report = format!("~{{\"lost\":{lost}}}");
+        if backlog_.admit(report.len(), true) {
+          deliver_js(&again, owner, &backlog_, report);
         }
       }
       Ok(())
     },
   );
   if status != Status::Ok {
-    backlog.delivered();
+    backlog.delivered(bytes);
   }
 }
 

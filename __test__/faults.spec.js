@@ -93,6 +93,30 @@ for (const transport of ['socket', 'ipc']) {
   })
 }
 
+test("socket: what a peer claims or trickles costs the master nothing; real workers are still served", async (t) => {
+  const { result } = await runFixture('faults.js', ['limits'], { env: { SM_TRANSPORT: 'socket' } })
+  t.log(JSON.stringify(result))
+  const MB = 32 // "a few tens of MB": a claim used to cost its full size (1024 MB)
+  for (const attack of ['claimBeforeToken', 'bareToken', 'claimAfterToken', 'overAfterToken']) {
+    t.true(result[attack].grewMb < MB, `${attack}: the master's RSS grew by ${result[attack].grewMb} MB`)
+  }
+  // Before the token, an oversized claim closes the connection at once; after it, a claim
+  // within the 1 GiB batch limit waits for its bytes, and one over it gets a coded reply.
+  t.not(result.claimBeforeToken.closed, 'open')
+  t.not(result.bareToken.closed, 'open')
+  t.is(result.claimAfterToken.closed, 'open')
+  t.regex(result.overAfterToken.closed, /ERR_PROTOCOL.*over the limit/)
+  // Cut at the 5 s handshake deadline, while it was still trickling (200 bytes would take 200 s).
+  t.is(result.trickle.state, 'closed', 'the server closed the trickling connection')
+  t.true(result.trickle.bytes < 200)
+  // 64 connections may wait for their handshake; the other 36 of 100 are closed at once.
+  t.true(result.idle.closedAtOnce >= 36, `${result.idle.closedAtOnce} of 100 silent connections closed at once`)
+  t.true(result.idle.threadsGrew <= 64 + 8, `the master gained ${result.idle.threadsGrew} threads`)
+  t.deepEqual(result.get, { value: 'yes' })
+  t.deepEqual(result.late, { transport: 'socket', get: { value: 'yes' } })
+  t.deepEqual(result.master, { value: 'yes' })
+})
+
 test('a plain process using the store exits by itself when its work is done', async (t) => {
   const { result, code } = await runFixture('standalone.js', [], { deadlineMs: 60000 })
   t.deepEqual(result, { value: [0, 1, 2, 3] })

@@ -184,12 +184,12 @@ fn run_owned_op(
       }
     }
     Op::Unlock { key, token } => {
-      let (key, now) = (qualify(ns, key), cx.now);
-      Reply::Bool(cx.with_locks(|locks| locks.release(&key, token, now)))
+      let (key, owner, now) = (qualify(ns, key), cx.owner, cx.now);
+      Reply::Bool(cx.with_locks(|locks| locks.release(&key, owner, token, now)))
     }
     Op::Extend { key, token, lease } => {
-      let (key, now) = (qualify(ns, key), cx.now);
-      Reply::Bool(cx.with_locks(|locks| locks.extend(&key, token, lease, now)))
+      let (key, owner, now) = (qualify(ns, key), cx.owner, cx.now);
+      Reply::Bool(cx.with_locks(|locks| locks.extend(&key, owner, token, lease, now)))
     }
     Op::Watch {
       pattern,

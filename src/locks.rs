@@ -120,27 +120,36 @@ impl LockTable {
     (answer, notices)
   }
 
-  /// Releases `key` if `token` still holds it; answers whether it did, and
-  /// the notice to the next waiter if there is one.
-  pub fn release(&mut self, key: &[u8], token: u64, now: Instant) -> (bool, Vec<Notice>) {
+  /// Releases `key` if `owner` still holds it with `token`; answers whether
+  /// it did, and the notice to the next waiter if there is one. Tokens are
+  /// small sequential numbers anyone can guess, so the token alone is not
+  /// enough: only the owner the lock was granted to can release it.
+  pub fn release(
+    &mut self,
+    key: &[u8],
+    owner: Owner,
+    token: u64,
+    now: Instant,
+  ) -> (bool, Vec<Notice>) {
     match self.locks.get(key) {
-      Some(lock) if lock.holder.token == token => (true, self.pass_on(key, now)),
+      Some(lock) if lock.holder.is(owner, token) => (true, self.pass_on(key, now)),
       _ => (false, Vec::new()),
     }
   }
 
-  /// Gives the holder of `token` a new lease from now; answers whether it
-  /// still held the lock.
+  /// Gives `owner`, holding `key` with `token`, a new lease from now;
+  /// answers whether it still held the lock.
   pub fn extend(
     &mut self,
     key: &[u8],
+    owner: Owner,
     token: u64,
     lease: Duration,
     now: Instant,
   ) -> (bool, Vec<Notice>) {
     let notices = self.expire_key(key, now);
     match self.locks.get_mut(key) {
-      Some(lock) if lock.holder.token == token => {
+      Some(lock) if lock.holder.is(owner, token) => {
         lock.holder.until = now + lease;
         (true, notices)
       }
@@ -245,6 +254,13 @@ impl LockTable {
   }
 }
 
+impl Holder {
+  /// Whether this grant is `owner`'s, with fencing token `token`.
+  fn is(&self, owner: Owner, token: u64) -> bool {
+    self.owner == owner && self.token == token
+  }
+}
+
 impl Lock {
   fn next_deadline(&self) -> Instant {
     let waits = self.waiters.iter().filter_map(|w| w.until);
@@ -294,12 +310,12 @@ mod tests {
       ..ask(4, 40)
     };
     assert_eq!(table.acquire(b"k", no_wait, now).0, Acquire::Busy);
-    let (released, next) = table.release(b"k", 1, now);
+    let (released, next) = table.release(b"k", 1, 1, now);
     assert!(released);
     assert_eq!(granted(&next), vec![(2, 20, 2)]);
-    let (_, next) = table.release(b"k", 2, now);
+    let (_, next) = table.release(b"k", 2, 2, now);
     assert_eq!(granted(&next), vec![(3, 30, 3)]);
-    assert_eq!(table.release(b"k", 3, now), (true, vec![]));
+    assert_eq!(table.release(b"k", 3, 3, now), (true, vec![]));
     assert!(table.is_empty());
   }
 
@@ -308,7 +324,7 @@ mod tests {
     let mut table = LockTable::default();
     let now = Instant::now();
     table.acquire(b"k", ask(1, 1), now);
-    assert_eq!(table.release(b"k", 99, now), (false, vec![]));
+    assert_eq!(table.release(b"k", 1, 99, now), (false, vec![]));
     assert_eq!(table.len(), 1);
   }
 
@@ -323,7 +339,7 @@ mod tests {
     table.acquire(b"b", ask(3, 5), now); // 3 waits for b after 1
     assert_eq!(granted(&table.owner_gone(1, now)), vec![(2, 3, 3)]);
     // 1 no longer waits for b: when 2 releases b, 3 gets it.
-    let (_, next) = table.release(b"b", 2, now);
+    let (_, next) = table.release(b"b", 2, 2, now);
     assert_eq!(granted(&next), vec![(3, 5, 4)]);
   }
 
@@ -345,7 +361,7 @@ mod tests {
     let notices = table.expire(now + Duration::from_millis(100));
     assert_eq!(granted(&notices), vec![(2, 2, 2)]);
     // The old holder's token no longer works.
-    assert!(!table.release(b"k", 1, now).0);
+    assert!(!table.release(b"k", 1, 1, now).0);
   }
 
   #[test]
@@ -362,8 +378,8 @@ mod tests {
     let (answer, notices) = table.acquire(b"k", ask(3, 3), later);
     assert_eq!(granted(&notices), vec![(2, 2, 2)], "2 was first in line");
     assert_eq!(answer, Acquire::Queued);
-    assert!(!table.extend(b"k", 1, LEASE, later).0);
-    assert!(table.extend(b"k", 2, LEASE, later).0);
+    assert!(!table.extend(b"k", 1, 1, LEASE, later).0);
+    assert!(table.extend(b"k", 2, 2, LEASE, later).0);
   }
 
   #[test]
@@ -387,7 +403,32 @@ mod tests {
         key: b"k"[..].into()
       }]
     );
-    let (_, next) = table.release(b"k", 1, now + Duration::from_millis(60));
+    let (_, next) = table.release(b"k", 1, 1, now + Duration::from_millis(60));
     assert_eq!(granted(&next), vec![(3, 3, 2)]);
+  }
+
+  #[test]
+  fn another_owner_with_the_right_token_can_neither_release_nor_extend() {
+    let mut table = LockTable::default();
+    let now = Instant::now();
+    let short = LockRequest {
+      lease: Duration::from_millis(100),
+      ..ask(1, 1)
+    };
+    assert_eq!(table.acquire(b"k", short, now).0, Acquire::Granted(1));
+    table.acquire(b"k", ask(2, 2), now);
+    // Owner 2 guesses the holder's token: nothing changes for owner 1.
+    assert_eq!(table.release(b"k", 2, 1, now), (false, vec![]));
+    assert!(!table.extend(b"k", 2, 1, LEASE, now).0);
+    assert_eq!(
+      table.next_deadline(),
+      Some(now + Duration::from_millis(100)),
+      "the holder's lease is as it was"
+    );
+    // The holder itself still can.
+    assert!(table.extend(b"k", 1, 1, LEASE, now).0);
+    let (released, next) = table.release(b"k", 1, 1, now);
+    assert!(released);
+    assert_eq!(granted(&next), vec![(2, 2, 2)]);
   }
 }

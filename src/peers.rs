@@ -7,7 +7,7 @@
 //! callback into it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -59,40 +59,63 @@ impl Peers {
   }
 }
 
-/// How many watch-event pushes may wait in a sink that is told when each
-/// one is delivered, before further ones are dropped.
+/// How many pushes may wait for one peer before further watch events to
+/// it are dropped (essential pushes are never dropped, but count).
 pub const MAX_QUEUED: usize = 4096;
 
-/// The count of pushes waiting in one sink, for sinks that cannot see their
-/// own queue (the hosting process's JavaScript, while its thread is busy).
+/// How many bytes of pushes may wait for one peer before further watch
+/// events to it are dropped: 8 MiB. Events carry their values (up to
+/// `maxValueSize` each), so a count alone would let one stopped peer hold
+/// gigabytes. One event larger than this is still queued when nothing else
+/// waits for that peer, so every value can be watched.
+pub const MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether a watch event of `bytes` may join the `entries` pushes of
+/// `queued` bytes already waiting for one peer.
+pub fn room_for(entries: usize, queued: usize, bytes: usize) -> bool {
+  entries == 0 || (entries < MAX_QUEUED && queued.saturating_add(bytes) <= MAX_QUEUED_BYTES)
+}
+
+/// The count and size of the pushes waiting in one sink, for sinks that
+/// cannot see their own queue (the hosting process's JavaScript, while its
+/// thread is busy).
 #[derive(Default)]
 pub struct Backlog {
-  queued: AtomicUsize,
-  lost: AtomicU64,
+  state: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+  entries: usize,
+  bytes: usize,
+  /// Watch events dropped since the queue was last empty.
+  lost: u64,
 }
 
 impl Backlog {
-  /// Whether a push may be queued now (every push admitted must be matched
-  /// by [`Backlog::delivered`]). Watch events are dropped, and counted, while
-  /// the queue is full.
-  pub fn admit(&self, essential: bool) -> bool {
-    if !essential && self.queued.load(Ordering::Relaxed) >= MAX_QUEUED {
-      self.lost.fetch_add(1, Ordering::Relaxed);
+  /// Whether a push of `bytes` may be queued now (every push admitted must
+  /// be matched by [`Backlog::delivered`] with the same size). Watch events
+  /// are dropped, and counted, while the queue is full (see [`room_for`]).
+  pub fn admit(&self, bytes: usize, essential: bool) -> bool {
+    let mut state = self.state.lock();
+    if !essential && !room_for(state.entries, state.bytes, bytes) {
+      state.lost += 1;
       return false;
     }
-    self.queued.fetch_add(1, Ordering::Relaxed);
+    state.entries += 1;
+    state.bytes += bytes;
     true
   }
 
-  /// One admitted push reached its destination (or failed to). Once the
-  /// queue is empty after events were dropped, answers how many, to be
-  /// reported as `~{"lost":n}` (admitted as an essential push).
-  pub fn delivered(&self) -> Option<u64> {
-    if self.queued.fetch_sub(1, Ordering::Relaxed) == 1 {
-      let lost = self.lost.swap(0, Ordering::Relaxed);
-      if lost > 0 {
-        return Some(lost);
-      }
+  /// One admitted push of `bytes` reached its destination (or failed to).
+  /// Once the queue is empty after events were dropped, answers how many,
+  /// to be reported as `~{"lost":n}` (admitted as an essential push).
+  pub fn delivered(&self, bytes: usize) -> Option<u64> {
+    let mut state = self.state.lock();
+    state.entries = state.entries.saturating_sub(1);
+    state.bytes = state.bytes.saturating_sub(bytes);
+    if state.entries == 0 && state.lost > 0 {
+      return Some(std::mem::take(&mut state.lost));
     }
     None
   }
@@ -126,7 +149,7 @@ impl<H: Handoff> CountedSink<H> {
 
 impl<H: Handoff> Sink for CountedSink<H> {
   fn push(&self, message: Push, essential: bool) {
-    if self.0.backlog.admit(essential) {
+    if self.0.backlog.admit(message.len(), essential) {
       hand_on(&self.0, message);
     }
   }
@@ -135,16 +158,17 @@ impl<H: Handoff> Sink for CountedSink<H> {
 /// Hands one admitted push on. Once it is taken, and dropped events left
 /// the queue empty, says how many were dropped.
 fn hand_on<H: Handoff>(counted: &Arc<Counted<H>>, message: Push) {
-  let again = counted.clone();
+  let (again, bytes) = (counted.clone(), message.len());
   let taken = Box::new(move || {
-    if let Some(lost) = again.backlog.delivered() {
-      if again.backlog.admit(true) {
-        hand_on(&again, lost_push(lost));
+    if let Some(lost) = again.backlog.delivered(bytes) {
+      let report = lost_push(lost);
+      if again.backlog.admit(report.len(), true) {
+        hand_on(&again, report);
       }
     }
   });
   if !counted.handoff.hand(message, taken) {
-    counted.backlog.delivered();
+    counted.backlog.delivered(bytes);
   }
 }
 
@@ -156,20 +180,40 @@ mod tests {
   fn drops_only_events_beyond_the_bound_and_reports_them_once_drained() {
     let backlog = Backlog::default();
     for _ in 0..MAX_QUEUED {
-      assert!(backlog.admit(false));
+      assert!(backlog.admit(10, false));
     }
-    assert!(!backlog.admit(false));
-    assert!(!backlog.admit(false));
-    assert!(backlog.admit(true), "an essential push always goes");
+    assert!(!backlog.admit(10, false));
+    assert!(!backlog.admit(10, false));
+    assert!(backlog.admit(10, true), "an essential push always goes");
     for _ in 0..MAX_QUEUED {
-      assert_eq!(backlog.delivered(), None);
+      assert_eq!(backlog.delivered(10), None);
     }
     assert_eq!(
-      backlog.delivered(),
+      backlog.delivered(10),
       Some(2),
       "reported once the queue is empty"
     );
-    assert!(backlog.admit(false));
-    assert_eq!(backlog.delivered(), None, "nothing new lost");
+    assert!(backlog.admit(10, false));
+    assert_eq!(backlog.delivered(10), None, "nothing new lost");
+  }
+
+  #[test]
+  fn the_bound_counts_bytes_too() {
+    const MIB: usize = 1024 * 1024;
+    let backlog = Backlog::default();
+    for _ in 0..MAX_QUEUED_BYTES / MIB {
+      assert!(backlog.admit(MIB, false));
+    }
+    assert!(!backlog.admit(MIB, false), "8 MiB wait already");
+    assert!(!backlog.admit(1, false));
+    assert!(backlog.admit(MIB, true), "an essential push always goes");
+    for _ in 0..MAX_QUEUED_BYTES / MIB {
+      assert_eq!(backlog.delivered(MIB), None);
+    }
+    assert_eq!(backlog.delivered(MIB), Some(2));
+    // With nothing waiting, one event larger than the bound still goes.
+    assert!(backlog.admit(MAX_QUEUED_BYTES * 2, false));
+    assert!(!backlog.admit(1, false));
+    assert_eq!(backlog.delivered(MAX_QUEUED_BYTES * 2), Some(1));
   }
 }

@@ -24,8 +24,8 @@ use interprocess::local_socket::{prelude::*, Stream};
 use interprocess::TryClone;
 use parking_lot::{Condvar, Mutex};
 
-use super::frame::{read_frame, write_frame};
-use super::{socket_name, HANDSHAKE_OK, HANDSHAKE_TIMEOUT};
+use super::frame::{read_frame, write_frame, MAX_FRAME_BYTES};
+use super::{socket_name, Until, HANDSHAKE_MAX_BYTES, HANDSHAKE_OK, HANDSHAKE_TIMEOUT};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SyncError {
@@ -112,7 +112,7 @@ impl SocketClient {
       .spawn(move || {
         let mut input = BufReader::with_capacity(64 * 1024, reader);
         let mut frame = Vec::new();
-        while let Ok(true) = read_frame(&mut input, &mut frame) {
+        while let Ok(true) = read_frame(&mut input, &mut frame, MAX_FRAME_BYTES) {
           // The frame becomes the text without a copy; the next frame gets a new buffer.
           let text = String::from_utf8(std::mem::take(&mut frame))
             .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
@@ -250,7 +250,7 @@ impl Direct {
     }
     let mut frame = Vec::new();
     loop {
-      match read_frame(&mut self.input, &mut frame) {
+      match read_frame(&mut self.input, &mut frame, MAX_FRAME_BYTES) {
         Ok(true) if frame.first() == Some(&b'[') => {
           return Ok(
             String::from_utf8(frame)
@@ -278,9 +278,12 @@ fn handshake(name: &str, token: &[u8], send_timeout: Duration) -> io::Result<Str
   let stream = Stream::connect(socket_name(name)?)?;
   stream.set_send_timeout(Some(send_timeout))?;
   write_frame(&stream, token)?;
-  stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
+  let until = Until {
+    stream: &stream,
+    deadline: Instant::now() + HANDSHAKE_TIMEOUT,
+  };
   let mut answer = Vec::new();
-  if !read_frame(&stream, &mut answer)? || answer != HANDSHAKE_OK {
+  if !read_frame(until, &mut answer, HANDSHAKE_MAX_BYTES)? || answer != HANDSHAKE_OK {
     return Err(io::Error::new(
       io::ErrorKind::PermissionDenied,
       "the server refused the connection",

@@ -22,14 +22,22 @@ pub mod frame;
 pub mod outbox;
 pub mod server;
 
-use std::time::Duration;
+use std::io::{self, Read};
+use std::time::{Duration, Instant};
 
-use interprocess::local_socket::{GenericNamespaced, Name, ToNsName};
+use interprocess::local_socket::{prelude::*, GenericNamespaced, Name, Stream, ToNsName};
 
 /// What the server answers to an accepted handshake.
 pub const HANDSHAKE_OK: &[u8] = b"ok";
-/// How long either side waits for the other's part of the handshake.
+/// How long either side waits for the other's part of the handshake, in
+/// all: the deadline is set when the connection is accepted (or made) and
+/// is not renewed by the bytes that arrive.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest handshake frame either side reads. A token is 64 hex
+/// digits (see lib/transports/socket.js), and the answer is
+/// [`HANDSHAKE_OK`]; a header declaring more closes the connection before
+/// anything else is read.
+pub const HANDSHAKE_MAX_BYTES: usize = 256;
 
 /// Socket names live in Linux's abstract namespace (no file, so nothing
 /// is left behind by a crash); elsewhere interprocess maps them to a path.
@@ -40,6 +48,32 @@ pub fn socket_name(name: &str) -> std::io::Result<Name<'_>> {
 /// Compares secrets in time that does not depend on where they differ.
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
   a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads from a stream until a fixed deadline: each read waits at most for
+/// the time left, so a peer sending a byte now and then cannot stretch it.
+/// Leaves a receive timeout set on the stream; reset it afterwards.
+pub struct Until<'a> {
+  pub stream: &'a Stream,
+  pub deadline: Instant,
+}
+
+impl Read for Until<'_> {
+  fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    let left = self.deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+      return Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the handshake took too long",
+      ));
+    }
+    // A zero timeout would mean none at all: wait at least a millisecond.
+    self
+      .stream
+      .set_recv_timeout(Some(left.max(Duration::from_millis(1))))?;
+    let mut stream = self.stream;
+    stream.read(buf)
+  }
 }
 
 #[cfg(test)]

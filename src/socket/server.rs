@@ -1,40 +1,117 @@
 //! The hosting side of the local socket: an accept thread, and for each
 //! connection a thread that applies each batch and writes its reply, and a
 //! thread that writes what the host pushes to it.
+//!
+//! What a peer may cost the server is bounded (see [`Limits`], and
+//! "Limits" in the README): a connection that has not presented the token
+//! yet may send at most [`HANDSHAKE_MAX_BYTES`] within one fixed deadline,
+//! only [`MAX_HANDSHAKING`] of them wait at once, and no frame's buffer
+//! grows beyond the bytes that actually arrived.
 
 use std::io::{self, BufReader};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use interprocess::local_socket::{prelude::*, ListenerOptions, Stream};
 use interprocess::TryClone;
 use parking_lot::Mutex;
 
-use super::frame::{read_frame, write_frame};
+use super::frame::{read_frame, write_frame, FrameTooLarge, MAX_FRAME_BYTES};
 use super::outbox::Outbox;
-use super::{same_secret, socket_name, HANDSHAKE_OK, HANDSHAKE_TIMEOUT};
+use super::{
+  same_secret, socket_name, Until, HANDSHAKE_MAX_BYTES, HANDSHAKE_OK, HANDSHAKE_TIMEOUT,
+};
 use crate::error::StoreError;
 use crate::host::Host;
 use crate::protocol;
 
+/// How many accepted connections may wait for their handshake at once.
+/// An honest one completes within microseconds of being accepted (the
+/// client writes its token right after connecting), so even a cluster of
+/// many workers starting together stays far below this; beyond it, new
+/// connections are closed at once instead of each getting a thread.
+pub const MAX_HANDSHAKING: usize = 64;
+
+/// The longest pause of the accept loop after consecutive failures of
+/// `accept()` (out of file descriptors, for instance): it waits 1 ms after
+/// the first, doubling each time up to this, instead of spinning.
+pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(100);
+
+/// A connection's read buffer is given back after a batch that made it
+/// grow beyond this, so a burst of large batches does not stay resident.
+const KEEP_READ_BUFFER: usize = 8 * 1024 * 1024;
+
+/// What the server tolerates from its peers.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+  /// The whole time a new connection has to present its token.
+  pub handshake_timeout: Duration,
+  /// How many connections may wait for their handshake at once.
+  pub max_handshaking: usize,
+  /// The largest request batch frame; a larger one is answered with an
+  /// `ERR_PROTOCOL` reply and the connection is closed.
+  pub max_batch_bytes: usize,
+}
+
+impl Default for Limits {
+  fn default() -> Self {
+    Limits {
+      handshake_timeout: HANDSHAKE_TIMEOUT,
+      max_handshaking: MAX_HANDSHAKING,
+      max_batch_bytes: MAX_FRAME_BYTES,
+    }
+  }
+}
+
 /// Starts serving `host` on the socket `name`; connections must present `token`.
 /// The threads run for the rest of the process and never keep Node alive.
 pub fn serve(host: Arc<Host>, name: &str, token: &[u8]) -> io::Result<()> {
+  serve_with(host, name, token, Limits::default())
+}
+
+/// [`serve`] with other limits (tests use short deadlines and small bounds).
+pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> io::Result<()> {
   let listener = ListenerOptions::new()
     .name(socket_name(name)?)
     .create_sync()?;
   let token: Arc<[u8]> = token.into();
+  let handshaking = Arc::new(AtomicUsize::new(0));
   thread::Builder::new()
     .name("sharedmemory-accept".into())
     .spawn(move || {
+      let mut backoff = Backoff::default();
       for connection in listener.incoming() {
-        let Ok(stream) = connection else { continue };
+        let stream = match connection {
+          Ok(stream) => {
+            backoff.reset();
+            stream
+          }
+          Err(_) => {
+            thread::sleep(backoff.next_pause());
+            continue;
+          }
+        };
+        // Checked here, before the connection costs a thread: another
+        // user's connection is closed at once.
+        if !same_user(&stream) {
+          continue;
+        }
+        let deadline = Instant::now() + limits.handshake_timeout;
+        let Some(waiting) = Waiting::take(&handshaking, limits.max_handshaking) else {
+          continue; // too many wait for their handshake already: closed
+        };
         let (host, token) = (host.clone(), token.clone());
+        // If the thread cannot start, the closure is dropped: the stream
+        // closes and the waiting slot is given back.
         let _ = thread::Builder::new()
           .name("sharedmemory-conn".into())
           .spawn(move || {
-            if authenticate(&stream, &token).is_ok() {
-              let _ = serve_connection(stream, &host);
+            let accepted = authenticate(&stream, &token, deadline).is_ok();
+            drop(waiting);
+            if accepted {
+              let _ = serve_connection(stream, &host, limits.max_batch_bytes);
             }
           });
       }
@@ -42,18 +119,63 @@ pub fn serve(host: Arc<Host>, name: &str, token: &[u8]) -> io::Result<()> {
   Ok(())
 }
 
-/// Accepts only a peer running as our own user that knows the token.
-fn authenticate(stream: &Stream, token: &[u8]) -> io::Result<()> {
-  let refused = |why| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+/// The pause after each consecutive failure of `accept()`: 1, 2, 4, ... ms,
+/// up to [`ACCEPT_BACKOFF_MAX`].
+#[derive(Default)]
+struct Backoff {
+  failures: u32,
+}
+
+impl Backoff {
+  fn next_pause(&mut self) -> Duration {
+    let pause = Duration::from_millis(1 << self.failures.min(16)).min(ACCEPT_BACKOFF_MAX);
+    self.failures = self.failures.saturating_add(1);
+    pause
+  }
+
+  fn reset(&mut self) {
+    self.failures = 0;
+  }
+}
+
+/// One of the bounded places for a connection waiting for its handshake,
+/// given back when dropped.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+  fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Waiting> {
+    count
+      .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+        (n < max).then_some(n + 1)
+      })
+      .ok()
+      .map(|_| Waiting(count.clone()))
+  }
+}
+
+impl Drop for Waiting {
+  fn drop(&mut self) {
+    self.0.fetch_sub(1, Ordering::AcqRel);
+  }
+}
+
+/// Whether the peer runs as our own user.
+fn same_user(stream: &Stream) -> bool {
   // SAFETY: geteuid has no preconditions and cannot fail.
   let me = unsafe { libc::geteuid() };
-  if stream.peer_creds()?.euid() != Some(me) {
-    return refused("the peer runs as another user");
-  }
-  stream.set_recv_timeout(Some(HANDSHAKE_TIMEOUT))?;
+  matches!(stream.peer_creds(), Ok(creds) if creds.euid() == Some(me))
+}
+
+/// Accepts only a peer that presents the token, in one frame of at most
+/// [`HANDSHAKE_MAX_BYTES`], before `deadline`.
+fn authenticate(stream: &Stream, token: &[u8], deadline: Instant) -> io::Result<()> {
   let mut presented = Vec::new();
-  if !read_frame(stream, &mut presented)? || !same_secret(&presented, token) {
-    return refused("wrong token");
+  let until = Until { stream, deadline };
+  if !read_frame(until, &mut presented, HANDSHAKE_MAX_BYTES)? || !same_secret(&presented, token) {
+    return Err(io::Error::new(
+      io::ErrorKind::PermissionDenied,
+      "wrong token",
+    ));
   }
   stream.set_recv_timeout(None)?;
   write_frame(stream, HANDSHAKE_OK)
@@ -61,7 +183,7 @@ fn authenticate(stream: &Stream, token: &[u8]) -> io::Result<()> {
 
 /// Serves one connected process (one owner) until it disconnects; then its
 /// locks and watches end.
-fn serve_connection(stream: Stream, host: &Host) -> io::Result<()> {
+fn serve_connection(stream: Stream, host: &Host, max_batch_bytes: usize) -> io::Result<()> {
   // Replies and pushes share the socket: one frame at a time.
   let writer = Arc::new(Mutex::new(stream.try_clone()?));
   let outbox = Arc::new(Outbox::default());
@@ -72,7 +194,7 @@ fn serve_connection(stream: Stream, host: &Host) -> io::Result<()> {
       .name("sharedmemory-push".into())
       .spawn(move || outbox.drain(|frame| write_frame(&*writer.lock(), frame)))
   };
-  let served = answer(&stream, host, owner, &writer);
+  let served = answer(&stream, host, owner, &writer, max_batch_bytes);
   outbox.close();
   host.disconnect(owner);
   if let Ok(pushes) = pushes {
@@ -81,15 +203,67 @@ fn serve_connection(stream: Stream, host: &Host) -> io::Result<()> {
   served
 }
 
-fn answer(stream: &Stream, host: &Host, owner: u64, writer: &Mutex<Stream>) -> io::Result<()> {
+fn answer(
+  stream: &Stream,
+  host: &Host,
+  owner: u64,
+  writer: &Mutex<Stream>,
+  max_batch_bytes: usize,
+) -> io::Result<()> {
   let mut input = BufReader::with_capacity(64 * 1024, stream);
   let mut batch = Vec::new();
-  while read_frame(&mut input, &mut batch)? {
+  loop {
+    match read_frame(&mut input, &mut batch, max_batch_bytes) {
+      Ok(true) => {}
+      Ok(false) => return Ok(()),
+      Err(err) => {
+        if let Some(too_large) = FrameTooLarge::of(&err) {
+          // Its requests cannot be read, so the reply names none of them;
+          // then the connection closes, since the rest of the frame is not read.
+          let why = format!("{too_large}; the connection is closed");
+          let reply = protocol::batch_error(&StoreError::Protocol(why));
+          let _ = write_frame(&*writer.lock(), reply.as_bytes());
+        }
+        return Err(err);
+      }
+    }
     let reply = match std::str::from_utf8(&batch) {
       Ok(text) => host.apply(owner, text),
       Err(_) => protocol::batch_error(&StoreError::Protocol("the batch is not UTF-8".into())),
     };
     write_frame(&*writer.lock(), reply.as_bytes())?;
+    if batch.capacity() > KEEP_READ_BUFFER {
+      batch = Vec::new();
+    }
   }
-  Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn the_accept_loop_backs_off_up_to_its_ceiling_and_starts_over_after_a_success() {
+    let mut backoff = Backoff::default();
+    let pauses: Vec<u64> = (0..10)
+      .map(|_| backoff.next_pause().as_millis() as u64)
+      .collect();
+    assert_eq!(pauses, [1, 2, 4, 8, 16, 32, 64, 100, 100, 100]);
+    for _ in 0..100 {
+      backoff.next_pause();
+    }
+    assert_eq!(backoff.next_pause(), ACCEPT_BACKOFF_MAX);
+    backoff.reset();
+    assert_eq!(backoff.next_pause(), Duration::from_millis(1));
+  }
+
+  #[test]
+  fn waiting_places_are_bounded_and_given_back() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let first = Waiting::take(&count, 2).unwrap();
+    let _second = Waiting::take(&count, 2).unwrap();
+    assert!(Waiting::take(&count, 2).is_none());
+    drop(first);
+    assert!(Waiting::take(&count, 2).is_some());
+  }
 }

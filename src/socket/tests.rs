@@ -1,11 +1,17 @@
 //! The socket transport end to end, inside one process.
 
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use interprocess::local_socket::{prelude::*, Stream};
+use interprocess::TryClone;
 
 use super::client::{SocketClient, SyncError};
-use super::server::serve;
+use super::frame::{read_frame, write_frame, MAX_FRAME_BYTES};
+use super::server::{serve, serve_with, Limits};
+use super::{socket_name, HANDSHAKE_MAX_BYTES, HANDSHAKE_OK};
 use crate::host::Host;
 use crate::store::StoreConfig;
 
@@ -78,7 +84,7 @@ fn a_closed_connection_ends_the_reply_stream() {
     use interprocess::local_socket::prelude::*;
     let stream = listener.incoming().next().unwrap().unwrap();
     let mut token = Vec::new();
-    super::frame::read_frame(&stream, &mut token).unwrap();
+    super::frame::read_frame(&stream, &mut token, super::HANDSHAKE_MAX_BYTES).unwrap();
     super::frame::write_frame(&stream, super::HANDSHAKE_OK).unwrap();
   });
   let (tx, rx) = mpsc::channel();
@@ -174,4 +180,236 @@ fn holder_writes(name: &str) {
   other
     .request(br#"[[1,"set","k","v"]]"#, SECOND * 30)
     .unwrap();
+}
+
+fn server_with(limits: Limits) -> String {
+  let host = Arc::new(Host::new(StoreConfig::default()));
+  let name = unique_name();
+  serve_with(host, &name, b"secret", limits).unwrap();
+  name
+}
+
+/// A connection that has sent nothing yet, and gives up reading after 30 s.
+fn raw(name: &str) -> Stream {
+  let stream = Stream::connect(socket_name(name).unwrap()).unwrap();
+  stream.set_recv_timeout(Some(SECOND * 30)).unwrap();
+  stream
+}
+
+/// Reads until the server closes the connection: true once it has, false
+/// if it stays open for the 30 s the read waits.
+fn closed_by_server(stream: &Stream) -> bool {
+  let mut sink = [0u8; 64];
+  let mut stream = stream;
+  loop {
+    match stream.read(&mut sink) {
+      Ok(0) => return true,
+      Ok(_) => continue,
+      Err(err)
+        if matches!(
+          err.kind(),
+          std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) =>
+      {
+        return false
+      }
+      Err(_) => return true, // reset: closed with what we sent unread
+    }
+  }
+}
+
+/// Long enough that a test seeing a connection closed knows the handshake
+/// deadline did not close it.
+const PATIENT: Limits = Limits {
+  handshake_timeout: Duration::from_secs(600),
+  max_handshaking: 64,
+  max_batch_bytes: MAX_FRAME_BYTES,
+};
+
+#[test]
+fn a_handshake_header_claiming_a_gigabyte_closes_the_connection_at_once() {
+  let name = server_with(PATIENT);
+  let stream = raw(&name);
+  (&stream).write_all(&(1u32 << 30).to_le_bytes()).unwrap();
+  assert!(closed_by_server(&stream));
+  // One byte over the handshake limit is refused too, one under is read.
+  let stream = raw(&name);
+  (&stream)
+    .write_all(&(HANDSHAKE_MAX_BYTES as u32 + 1).to_le_bytes())
+    .unwrap();
+  assert!(closed_by_server(&stream));
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  assert_eq!(
+    client.request(br#"[[1,"get","k",0]]"#, SECOND * 30),
+    Ok("[[1,0]]".into())
+  );
+}
+
+#[test]
+fn a_bare_token_without_its_length_closes_the_connection_at_once() {
+  let name = server_with(PATIENT);
+  let stream = raw(&name);
+  // Its first four bytes, read as a length, claim about 962 MB.
+  (&stream)
+    .write_all(b"a3f9c2d07e5b4a1f8c6d2e9b0a7f3c5d1e8b4a6f2c9d0e7b3a5f1c8d6e2b9a04")
+    .unwrap();
+  assert!(closed_by_server(&stream));
+}
+
+#[test]
+fn a_trickling_handshake_is_cut_at_its_total_deadline() {
+  let deadline = Duration::from_millis(300);
+  let name = server_with(Limits {
+    handshake_timeout: deadline,
+    ..PATIENT
+  });
+  let started = Instant::now();
+  let stream = raw(&name);
+  let watcher = stream.try_clone().unwrap();
+  let (closed_tx, closed_rx) = mpsc::channel();
+  std::thread::spawn(move || {
+    let closed = closed_by_server(&watcher);
+    let _ = closed_tx.send((closed, started.elapsed()));
+  });
+  // 250 bytes, one every 20 ms: 5 s in all, each byte well within the
+  // deadline of the one before.
+  let declared = 250;
+  (&stream)
+    .write_all(&(declared as u32).to_le_bytes())
+    .unwrap();
+  let mut sent = 0;
+  let outcome = loop {
+    if let Ok(outcome) = closed_rx.try_recv() {
+      break outcome;
+    }
+    if sent == declared {
+      break closed_rx.recv().unwrap();
+    }
+    if (&stream).write_all(b"x").is_ok() {
+      sent += 1;
+    }
+    std::thread::sleep(Duration::from_millis(20));
+  };
+  let (closed, after) = outcome;
+  assert!(closed, "the server closed the connection");
+  assert!(after >= deadline, "not before its deadline ({after:?})");
+  assert!(
+    sent < declared,
+    "cut while it was still trickling, after {sent} of {declared} bytes ({after:?})"
+  );
+}
+
+#[test]
+fn only_a_few_connections_may_wait_for_their_handshake_at_once() {
+  let name = server_with(Limits {
+    max_handshaking: 2,
+    ..PATIENT
+  });
+  let first = raw(&name);
+  let second = raw(&name);
+  // Accepted in order: these two wait, the next one is closed at once.
+  let third = raw(&name);
+  assert!(closed_by_server(&third));
+  assert!(SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).is_err());
+  drop(first);
+  drop(second);
+  // Their places come back once the server has seen them go.
+  let until = Instant::now() + SECOND * 30;
+  let client = loop {
+    match SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}) {
+      Ok(client) => break client,
+      Err(err) if Instant::now() < until => {
+        let _ = err;
+        std::thread::sleep(Duration::from_millis(10));
+      }
+      Err(err) => panic!("still refused: {err}"),
+    }
+  };
+  assert_eq!(
+    client.request(br#"[[1,"get","k",0]]"#, SECOND * 30),
+    Ok("[[1,0]]".into())
+  );
+}
+
+/// A connection that has presented the token.
+fn authenticated(name: &str) -> Stream {
+  let stream = raw(name);
+  write_frame(&stream, b"secret").unwrap();
+  let mut answer = Vec::new();
+  assert!(read_frame(&stream, &mut answer, HANDSHAKE_MAX_BYTES).unwrap());
+  assert_eq!(answer, HANDSHAKE_OK);
+  stream
+}
+
+#[test]
+fn a_batch_over_the_limit_gets_a_coded_reply_and_the_connection_closes() {
+  let name = server_with(Limits {
+    max_batch_bytes: 1024,
+    ..PATIENT
+  });
+  let stream = authenticated(&name);
+  write_frame(&stream, br#"[[1,"set","k",1]]"#).unwrap();
+  (&stream).write_all(&2048u32.to_le_bytes()).unwrap();
+  let mut reply = Vec::new();
+  assert!(read_frame(&stream, &mut reply, MAX_FRAME_BYTES).unwrap());
+  assert_eq!(reply, b"[[1,0]]");
+  assert!(read_frame(&stream, &mut reply, MAX_FRAME_BYTES).unwrap());
+  assert_eq!(
+    String::from_utf8(reply.clone()).unwrap(),
+    r#"[[null,2,"ERR_PROTOCOL","malformed request: a frame of 2048 bytes is over the limit of 1024 bytes; the connection is closed"]]"#
+  );
+  assert!(!read_frame(&stream, &mut reply, MAX_FRAME_BYTES).unwrap());
+}
+
+#[test]
+fn after_the_handshake_a_claim_beyond_the_frame_limit_is_refused_and_a_claim_within_it_costs_nothing_yet(
+) {
+  let (host, name) = server();
+  let stream = authenticated(&name);
+  (&stream).write_all(&u32::MAX.to_le_bytes()).unwrap();
+  let mut reply = Vec::new();
+  assert!(read_frame(&stream, &mut reply, MAX_FRAME_BYTES).unwrap());
+  assert!(reply.starts_with(br#"[[null,2,"ERR_PROTOCOL""#));
+  assert!(!read_frame(&stream, &mut reply, MAX_FRAME_BYTES).unwrap());
+  // A claim of exactly the limit waits for its bytes; the store serves others meanwhile.
+  let claimer = authenticated(&name);
+  (&claimer)
+    .write_all(&(MAX_FRAME_BYTES as u32).to_le_bytes())
+    .unwrap();
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  client
+    .request(br#"[[1,"set","k","v"]]"#, SECOND * 30)
+    .unwrap();
+  assert_eq!(host.store().begin().get(br#""k""#), Some(&br#""v""#[..]));
+}
+
+#[test]
+fn another_connection_cannot_release_or_extend_a_lock_by_guessing_its_token() {
+  let (_host, name) = server();
+  let (tx, rx) = mpsc::channel();
+  let holder = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = tx.send(reply);
+  })
+  .unwrap();
+  holder
+    .send(br#"[[1,"lock","k",{"lease":60000,"wait":null}]]"#)
+    .unwrap();
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[1,1,1]]")
+  );
+  let intruder = SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).unwrap();
+  assert_eq!(
+    intruder.request(br#"[[2,"extend","k",[1,1]]]"#, SECOND * 30),
+    Ok("[[2,1,false]]".into())
+  );
+  assert_eq!(
+    intruder.request(br#"[[3,"unlock","k",1]]"#, SECOND * 30),
+    Ok("[[3,1,false]]".into())
+  );
+  holder.send(br#"[[4,"unlock","k",1]]"#).unwrap();
+  assert_eq!(
+    rx.recv_timeout(SECOND * 30).unwrap().as_deref(),
+    Some("[[4,1,true]]")
+  );
 }

@@ -24,6 +24,7 @@ pub mod locks;
 pub mod op;
 pub mod peers;
 pub mod protocol;
+pub mod shm;
 pub mod socket;
 pub mod store;
 pub mod sweeper;

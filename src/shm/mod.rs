@@ -1,0 +1,62 @@
+//! A segment of shared memory that one process (the host) writes and every
+//! local process may read without sending a message: the store's entries,
+//! published so that a read costs a look-up instead of a round trip.
+//!
+//! - [`layout`]: where everything sits in the segment (all 64-bit words).
+//! - [`words`]: the segment as words touched only through atomics, and
+//!   bytes packed into them.
+//! - [`writer`]: the one writer: publishes sets, removals and TTL changes
+//!   under per-slot sequence locks, with its allocator in its own heap.
+//! - [`reader`]: any process's reader: bounded, checked, never trusting a
+//!   byte of the segment.
+//! - [`memfd`]: the operating-system part: an anonymous, sealed memory
+//!   file, mapped read-write by the host and read-only by readers.
+//!
+//! The protocol, in short (`../shared/research/shm.md` has the study): a
+//! slot's sequence word is odd while the writer changes the slot; a reader
+//! reads it, copies what it needs with relaxed atomic loads, and reads it
+//! again after an acquire fence, retrying when it changed. The writer makes
+//! the slot odd, with a release fence, before it frees or reuses a record,
+//! so a reader that copied a reused record always sees the change and
+//! retries: records are reused at once, with no epochs and no registry of
+//! readers. Entries are never moved between slots (linear probing with
+//! tombstones), so a miss needs no table-wide re-check.
+
+pub mod layout;
+pub mod memfd;
+pub mod reader;
+pub mod words;
+pub mod writer;
+
+use std::fmt;
+
+/// Why a read from a segment failed. None of these is a miss: a caller
+/// answers them by asking the host instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShmError {
+  /// The segment is not one this build can read (magic, version or sizes).
+  BadHeader,
+  /// A slot stayed locked for longer than a reader waits (a writer that
+  /// stopped mid-change).
+  Busy,
+  /// Something in the segment points outside it, or does not add up.
+  Corrupt,
+  /// The writer has replaced this segment with a newer one, or closed it.
+  Superseded,
+}
+
+impl fmt::Display for ShmError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str(match self {
+      ShmError::BadHeader => "the shared segment has a header this build cannot read",
+      ShmError::Busy => "a slot of the shared segment stayed locked too long",
+      ShmError::Corrupt => "the shared segment holds an offset or length that does not fit",
+      ShmError::Superseded => "the shared segment was replaced or closed by its writer",
+    })
+  }
+}
+
+impl std::error::Error for ShmError {}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! Reading a segment from any process. Every byte of the segment is
+//! untrusted: each offset and length is checked against the mapping before
+//! use, every loop is bounded, and nothing here panics on what it reads.
+
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+use super::layout::*;
+use super::words::{load_bytes, Region};
+use super::ShmError;
+
+/// Waits on a locked slot this many times (yielding the CPU every 64)
+/// before giving up with [`ShmError::Busy`]: a writer holds a slot for a
+/// few stores, so only a stopped writer gets anywhere near it.
+const MAX_SPINS: u32 = 1 << 16;
+
+/// Where a value was found: enough to record a use of it (see
+/// [`crate::store::Use`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+  pub slot: u32,
+  pub hash: u64,
+}
+
+pub struct Reader<R: Region> {
+  region: R,
+  capacity: usize,
+  arena_at: usize,
+  arena_words: usize,
+  generation: u64,
+}
+
+impl<R: Region> Reader<R> {
+  /// Opens a segment a writer created, checking its header against the
+  /// region's size.
+  pub fn open(region: R) -> Result<Self, ShmError> {
+    let words = region.words();
+    if words.len() < HEADER_WORDS || words[H_MAGIC].load(Ordering::Acquire) != MAGIC {
+      return Err(ShmError::BadHeader);
+    }
+    let field = |i: usize| words[i].load(Ordering::Relaxed);
+    let capacity = usize::try_from(field(H_CAPACITY)).map_err(|_| ShmError::BadHeader)?;
+    let arena_words = usize::try_from(field(H_ARENA_WORDS)).map_err(|_| ShmError::BadHeader)?;
+    let fits = capacity
+      .checked_mul(SLOT_WORDS)
+      .and_then(|slots| slots.checked_add(HEADER_WORDS))
+      .and_then(|arena| arena.checked_add(arena_words))
+      .is_some_and(|total| total <= words.len());
+    if field(H_VERSION) != VERSION || !capacity.is_power_of_two() || !fits {
+      return Err(ShmError::BadHeader);
+    }
+    Ok(Reader {
+      generation: field(H_GENERATION),
+      region,
+      capacity,
+      arena_at: arena_at(capacity),
+      arena_words,
+    })
+  }
+
+  pub fn generation(&self) -> u64 {
+    self.generation
+  }
+
+  /// The writer's last sign of life, in store milliseconds.
+  pub fn heartbeat(&self) -> u64 {
+    self.words()[H_HEARTBEAT].load(Ordering::Acquire)
+  }
+
+  /// The value of `key` into `out` (its previous contents are lost), if it
+  /// is there and has not expired by store millisecond `now`.
+  pub fn get(&self, key: &[u8], now: u64, out: &mut Vec<u8>) -> Result<Option<Found>, ShmError> {
+    self.lookup(key, now, out, true)
+  }
+
+  /// [`Reader::get`], with the sequence re-check as a switch: only the
+  /// negative control of the stress test turns it off, to show that the
+  /// check is what keeps torn values out.
+  pub(crate) fn lookup(
+    &self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    recheck: bool,
+  ) -> Result<Option<Found>, ShmError> {
+    if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
+      return Err(ShmError::Superseded);
+    }
+    if key.len() > MAX_KEY_BYTES {
+      return Ok(None);
+    }
+    let hash = slot_hash(key);
+    let mask = self.capacity - 1;
+    for step in 0..self.capacity {
+      let slot = (hash as usize).wrapping_add(step) & mask;
+      match self.read_slot(slot, hash, key, out, recheck)? {
+        Slot::Empty => return Ok(None),
+        Slot::Other => continue,
+        Slot::Match { expires } if expires <= now => return Ok(None),
+        Slot::Match { .. } => {
+          out.drain(..key.len());
+          return Ok(Some(Found {
+            slot: slot as u32,
+            hash,
+          }));
+        }
+      }
+    }
+    Ok(None)
+  }
+
+  fn words(&self) -> &[AtomicU64] {
+    self.region.words()
+  }
+
+  /// Reads one slot consistently: retried while the writer changes it.
+  /// On a match, `out` holds the key's bytes followed by the value's.
+  fn read_slot(
+    &self,
+    slot: usize,
+    hash: u64,
+    key: &[u8],
+    out: &mut Vec<u8>,
+    recheck: bool,
+  ) -> Result<Slot, ShmError> {
+    let words = self.words();
+    let at = slot_at(slot);
+    let seq = &words[at + S_SEQ];
+    let mut spins = 0u32;
+    loop {
+      let before = seq.load(Ordering::Acquire);
+      if before % 2 == 1 {
+        spins += 1;
+        if spins >= MAX_SPINS {
+          return Err(ShmError::Busy);
+        }
+        if spins % 64 == 0 {
+          std::thread::yield_now();
+        } else {
+          std::hint::spin_loop();
+        }
+        continue;
+      }
+      let unchanged = || {
+        fence(Ordering::Acquire);
+        !recheck || seq.load(Ordering::Relaxed) == before
+      };
+      let found = words[at + S_HASH].load(Ordering::Relaxed);
+      if found != hash {
+        // A slot's hash is one word: read whole, whatever else is changing.
+        if found == EMPTY && !unchanged() {
+          continue;
+        }
+        return Ok(if found == EMPTY {
+          Slot::Empty
+        } else {
+          Slot::Other
+        });
+      }
+      let record = words[at + S_RECORD].load(Ordering::Relaxed);
+      let (klen, vlen) = unpack_lengths(words[at + S_LENGTHS].load(Ordering::Relaxed));
+      let copied = self.copy_record(record, klen, vlen, out);
+      if !unchanged() {
+        continue;
+      }
+      // Consistent now: a record that does not fit is damage, not a race.
+      let expires = copied.ok_or(ShmError::Corrupt)?;
+      return Ok(if klen == key.len() && out[..klen] == *key {
+        Slot::Match { expires }
+      } else {
+        Slot::Other
+      });
+    }
+  }
+
+  /// Copies a record's deadline and bytes, if it lies inside the arena.
+  fn copy_record(&self, record: u64, klen: usize, vlen: usize, out: &mut Vec<u8>) -> Option<u64> {
+    let record = usize::try_from(record).ok()?;
+    if klen > MAX_KEY_BYTES {
+      return None;
+    }
+    let size = record_words(klen.checked_add(vlen)?);
+    if record.checked_add(size)? > self.arena_words {
+      return None;
+    }
+    let at = self.arena_at + record;
+    let expires = self.words()[at].load(Ordering::Relaxed);
+    load_bytes(self.words(), at + RECORD_HEAD_WORDS, klen + vlen, out)?;
+    Some(expires)
+  }
+}
+
+enum Slot {
+  Empty,
+  /// A tombstone, or another key.
+  Other,
+  Match {
+    expires: u64,
+  },
+}

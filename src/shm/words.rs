@@ -1,0 +1,52 @@
+//! A segment seen as 64-bit words, each touched only through an atomic:
+//! no reference to its bytes is ever made, so a write by another process
+//! racing with a read is never a data race in Rust's sense.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Something that holds a segment's words: a mapping, or (in tests) a
+/// plain allocation.
+pub trait Region: Send + Sync {
+  fn words(&self) -> &[AtomicU64];
+}
+
+impl Region for Box<[AtomicU64]> {
+  fn words(&self) -> &[AtomicU64] {
+    self
+  }
+}
+
+impl<R: Region + ?Sized> Region for std::sync::Arc<R> {
+  fn words(&self) -> &[AtomicU64] {
+    (**self).words()
+  }
+}
+
+/// A zeroed allocation of `n` words.
+pub fn zeroed(n: usize) -> Box<[AtomicU64]> {
+  (0..n).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// Stores `bytes` into the words from `at`, little-endian, zero-padded.
+/// The caller has checked that they fit.
+pub fn store_bytes(words: &[AtomicU64], at: usize, bytes: &[u8]) {
+  for (i, chunk) in bytes.chunks(8).enumerate() {
+    let mut word = [0u8; 8];
+    word[..chunk.len()].copy_from_slice(chunk);
+    words[at + i].store(u64::from_le_bytes(word), Ordering::Relaxed);
+  }
+}
+
+/// Loads `len` bytes from the words from `at` into `out`; None when they
+/// do not fit inside `words`.
+pub fn load_bytes(words: &[AtomicU64], at: usize, len: usize, out: &mut Vec<u8>) -> Option<()> {
+  let n = len.div_ceil(8);
+  let region = words.get(at..at.checked_add(n)?)?;
+  out.clear();
+  out.reserve(n * 8);
+  for word in region {
+    out.extend_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+  }
+  out.truncate(len);
+  Some(())
+}

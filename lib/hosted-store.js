@@ -11,6 +11,8 @@
 // them. (Workers on the socket transport are owners of the Rust server
 // itself, which pushes to them directly.)
 
+const crypto = require('node:crypto')
+
 const { NativeStore } = require('../binding')
 const { storeOptions } = require('./config')
 
@@ -63,8 +65,24 @@ class HostedStore {
     return this.#native.applyBatch(batch, owner)
   }
 
-  serveSocket(name, token) {
-    this.#native.serveSocket(name, token)
+  /**
+   * Serves the store on a new socket (lib/transports/socket.js is the
+   * other end) and answers what workers need to connect: an unguessable
+   * name and token. Answers null (IPC is then used) when the socket cannot
+   * be set up.
+   */
+  listen() {
+    const socket = {
+      name: `sharedmemory-${process.pid}-${crypto.randomBytes(8).toString('hex')}`,
+      token: crypto.randomBytes(32).toString('hex'),
+    }
+    try {
+      this.#native.serveSocket(socket.name, socket.token)
+      return socket
+    } catch (err) {
+      process.emitWarning(`sharedmemory: ${err.message}; workers will use cluster IPC`, 'SharedMemoryWarning')
+      return null
+    }
   }
 
   stats() {

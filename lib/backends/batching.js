@@ -148,20 +148,26 @@ class BatchingBackend {
       )
     }
     this.#flush()
-    let batch = '['
-    for (let i = 0; i < requests.length; i++) batch += (i === 0 ? '' : ',') + encodeRequest(this.#nextId++, requests[i])
-    const replies = JSON.parse(this.#transport.sendSync(`${batch}]`, this.#timeout))
+    const count = requests.length
+    let batch
+    if (count === 1) batch = `[${encodeRequest(this.#nextId++, requests[0])}]`
+    else {
+      const texts = new Array(count)
+      for (let i = 0; i < count; i++) texts[i] = encodeRequest(this.#nextId++, requests[i])
+      batch = `[${texts.join(',')}]`
+    }
+    const replies = JSON.parse(this.#transport.sendSync(batch, this.#timeout))
     // One reply per request, in order (src/protocol.rs); the first failure is thrown.
-    const answers = new Array(requests.length)
-    for (let i = 0; i < requests.length; i++) {
+    for (let i = 0; i < count; i++) {
       const reply = replies[i]
       if (!Array.isArray(reply)) throw new SharedMemoryError('ERR_PROTOCOL', 'sharedmemory: a sync reply batch lacks a reply')
       if (reply[1] === 2) throw new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`)
       const map = requests[i].map
       const value = reply[1] === 1 ? reply[2] : undefined
-      answers[i] = map ? map(value) : value
+      replies[i] = map ? map(value) : value // the reply array becomes the answers
     }
-    return answers
+    if (replies.length > count) replies.length = count
+    return replies
   }
 
   watch(pattern, ns, listener) {

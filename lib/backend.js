@@ -52,12 +52,16 @@
 //     for "nothing"). Failures reject with a SharedMemoryError. Requests
 //     are applied in the order they were made; those made in one event-loop
 //     turn travel together, and with atomicBatch are applied as one step.
-//     The promise is never settled before request() returns (callers rely
-//     on replies being asynchronous), and a failure is marked handled
-//     (a caller may ignore the promise without an unhandled rejection).
-//     A request whose op is mayWait may take `request.wait` ms on top of the
+//     The op need not be applied when request() returns (the batching
+//     backends apply it at the end of the turn), so a caller never sees an
+//     answer before its own turn ends. A failure is marked handled (a
+//     caller may ignore the promise without an unhandled rejection). A
+//     request whose op is mayWait may take `request.wait` ms on top of the
 //     timeout before it fails. It should not throw; a throw is taken as a
 //     rejection by the controller.
+//     The hot path: the controller calls it once per get/set, so a backend
+//     should not allocate more per request than it must (the batching
+//     backend: one pending entry, its promise, and the request's text).
 //
 //   requestSync(requests: Request[]): any[]
 //     Applies the whole array as one trip (one atomic step with

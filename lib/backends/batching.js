@@ -67,24 +67,13 @@ class BatchingBackend {
     this.#timeout = timeout
     this.#pending = new Pending(timeout, (message) => this.#timedOut(message))
     this.#transport = transport
-    this.#capabilities = this.declare(transport)
+    this.#capabilities = declare(transport)
     transport.attach(this)
     if (ready) this.hostReady(ready)
     else {
       this.#connectTimer = setTimeout(() => this.#giveUp(), connectTimeout + 1)
       this.#connectTimer.unref()
     }
-  }
-
-  /** The capabilities this backend has over `transport`: those of the Rust store behind it, and sync where the transport blocks. */
-  declare(transport) {
-    return capabilities({
-      sync: typeof transport.sendSync === 'function',
-      atomicBatch: true,
-      lockReleaseOnExit: true,
-      watchValues: true,
-      lruByCount: true,
-    })
   }
 
   // ---- The backend contract (lib/backend.js) ----
@@ -198,7 +187,7 @@ class BatchingBackend {
   /** Switches to another transport (the handshake, to a socket); only before the first request is sent. */
   useTransport(transport) {
     this.#transport = transport
-    this.#capabilities = this.declare(transport)
+    this.#capabilities = declare(transport)
     transport.attach(this)
   }
 
@@ -315,6 +304,22 @@ class BatchingBackend {
   #timedOut(message) {
     return this.#state === READY ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: ${message}`) : noHost()
   }
+}
+
+/**
+ * What a batching backend can do over `transport`: what the Rust store
+ * behind every transport does (src/host.rs: a batch applied under one
+ * lock, a departed owner's locks passed on at once, events with values, an
+ * LRU bound by count), and sync calls where the transport can block.
+ */
+function declare(transport) {
+  return capabilities({
+    sync: typeof transport.sendSync === 'function',
+    atomicBatch: true,
+    lockReleaseOnExit: true,
+    watchValues: true,
+    lruByCount: true,
+  })
 }
 
 /** A request as batch text: `[id,"op",key,arg]`, or with its options `[id,"op",key,arg,options]`. */

@@ -1,7 +1,9 @@
 'use strict'
 
-// The store this process hosts (NativeStore, src/binding.rs), and where
-// what it pushes goes.
+// The store this process hosts (NativeStore, src/binding.rs): the socket
+// it serves it on (listen), and where what it pushes goes. Its own calls
+// reach it through the DirectBackend (lib/backends/direct.js), workers'
+// through lib/host.js or the socket.
 //
 // Every process the store serves through this process's JavaScript (this
 // process itself, each IPC worker, each worker the master relays to a

@@ -2,26 +2,39 @@
 
 // sharedmemory: one key/value store shared by every process of a cluster app.
 //
-// init() decides this process's part:
+// init() decides this process's part, and so its backend (lib/backend.js
+// is the contract a backend fulfils):
 //   master             hosts the store (Rust, ../src) and serves workers over cluster IPC
-//   worker             reaches the store through the master
-//   relay ({manager})  the worker with that id hosts the store; the master forwards to it
+//                      (lib/host.js) and a socket; its own calls use the DirectBackend
+//   worker             reaches the store through the master: a BatchingBackend over
+//                      IPC, switched to the socket at the handshake (lib/handshake.js)
+//   relay ({manager})  the worker with that id hosts the store (lib/host.js,
+//                      DirectBackend); the master forwards to it (lib/relay.js)
 //
-// A call's path: lib/controller.js → lib/client.js → a transport
-// (lib/transports/local.js in the hosting process, lib/transports/socket.js or
-// lib/transports/ipc.js in workers) → lib/host.js in the master (IPC) or
-// src/socket/server.rs (socket) → src/host.rs → src/protocol.rs → src/store.
+// A call's path: lib/controller.js builds Request objects (lib/ops.js) →
+// the backend: lib/backends/direct.js in the hosting process, straight into
+// the store; lib/backends/batching.js elsewhere, one batch per event-loop
+// turn over a transport (lib/transports/socket.js → src/socket/server.rs,
+// or lib/transports/ipc.js → lib/host.js) → src/host.rs → src/protocol.rs →
+// src/store. lib/pending.js matches replies and enforces deadlines,
+// lib/subscriptions.js delivers watch events.
+//
+// Where a new backend plugs in (Redis, a shared-memory reader): an object
+// with the members lib/backend.js lists, chosen in create() below for the
+// roles it serves, and given to createController (lib/create.js), which
+// unit tests also use with fakes (__test__/unit/).
 
 const cluster = require('node:cluster')
 
-const { Client } = require('./lib/client')
+const { BatchingBackend } = require('./lib/backends/batching')
+const { DirectBackend } = require('./lib/backends/direct')
 const { normalizeConfig, defaults } = require('./lib/config')
-const { Controller } = require('./lib/controller')
+const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
 const { MasterHost, ManagerHost } = require('./lib/host')
 const { HostedStore } = require('./lib/hosted-store')
+const { RelayHost } = require('./lib/relay')
 const { IpcTransport } = require('./lib/transports/ipc')
-const { LocalTransport } = require('./lib/transports/local')
 
 let current = null // { controller, config } once init() has run
 
@@ -45,7 +58,7 @@ function init(config) {
 }
 
 function create(config) {
-  // Every client encodes values with this process's `serialization`, and
+  // Every backend encodes values with this process's `serialization`, and
   // refuses a host that announces another one.
   const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout, serialization: config.serialization }
   const style = { callbackStyle: config.callbackStyle }
@@ -54,20 +67,20 @@ function create(config) {
 
   if (cluster.isPrimary && config.manager === null) {
     const store = new HostedStore(config)
-    new MasterHost({ store, managerId: null, socket, ...limits })
-    return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'master', ...style })
+    new MasterHost({ store, socket, ...limits })
+    return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'master', ...style })
   }
   if (cluster.isPrimary) {
-    const host = new MasterHost({ store: null, managerId: config.manager, socket, timeout: config.timeout, ...limits })
-    return new Controller(new Client(host.relayTransport(), timing), { role: 'master', ...style })
+    const relay = new RelayHost({ managerId: config.manager, socket, timeout: config.timeout })
+    return createController(new BatchingBackend(relay.transport(), timing), { role: 'master', ...style })
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
     const store = new HostedStore(config)
     new ManagerHost({ store, socket, ...limits })
-    return new Controller(new Client(new LocalTransport(store), { ...timing, ready: limits }), { role: 'manager', ...style })
+    return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'manager', ...style })
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
-  return new Controller(new Client(transport, timing), { role: 'worker', ...style })
+  return createController(new BatchingBackend(transport, timing), { role: 'worker', ...style })
 }
 
 module.exports = { init, SharedMemoryError, codes, defaults }

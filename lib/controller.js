@@ -2,16 +2,25 @@
 
 // The public API: what init() returns, in every process, and what ns()
 // returns. Every operation is one entry of the `operations` table below:
-// it turns the caller's arguments into request(s) for the client (op, key,
-// arg and options as JSON text, and how to shape the answer). Each entry
-// becomes two methods: `name(...args[, callback])`, answering a Promise,
-// and `nameSync(...args)`, answering the value itself.
+// it turns the caller's arguments into Request objects (lib/ops.js: op,
+// namespace, key and argument as JSON text, options, and how to shape the
+// answer) for this controller's backend (lib/backend.js). Each entry
+// becomes two methods: `name(...args[, callback])`, answering a Promise
+// (backend.request), and `nameSync(...args)`, answering the value itself
+// (backend.requestSync, one trip for all of the call's requests).
+//
+// One get(), end to end: get('k') → operations.get builds
+// Request('get', ns, '"k"', '0', undefined, decoder) → #call wires the
+// callback → backend.request(request) → (batching backend) queued, sent
+// with the rest of this turn's requests, its reply matched by id →
+// request.map(value) resolves the promise → #call calls the callback.
 
 const { EventEmitter } = require('node:events')
 
 const { encodeKey, encodeValue, decodeValue } = require('./codec')
 const { SharedMemoryError } = require('./errors')
 const { Lock } = require('./lock')
+const { Request } = require('./ops')
 
 /** Defaults of lock(): how long a lock is held at most, and how long to wait for it (ms). */
 const LOCK_LEASE = 30000
@@ -22,7 +31,8 @@ const noop = () => {}
 const identity = (value) => value
 
 /**
- * name → [how many leading arguments are required, build(args) → requests].
+ * name → [how many leading arguments are required, build(args) → a Request,
+ * or an array of them (answered 'OK' once all are done)].
  * A function after the required arguments is the callback (so a function
  * given as a value is refused as a value, never taken for a callback).
  * `this` is the controller, for encoding values and adding its namespace.
@@ -30,7 +40,7 @@ const identity = (value) => value
 const operations = {
   /** get(key) → the value, or undefined. */
   get: [1, function (key) {
-    return [this.request('get', encodeKey(key), '0', this.decoder())]
+    return this.request('get', encodeKey(key), '0', this.decoder())
   }],
   /**
    * set(key, value[, {ttl, nx, xx}]) → 'OK', or with nx/xx whether it stored.
@@ -38,11 +48,11 @@ const operations = {
    */
   set: [(key) => (isEntries(key) ? 1 : 2), function (key, value, options) {
     if (isEntries(key)) return this.entries(key, value === undefined ? undefined : options)
-    if (value === undefined) return [this.request('del', encodeKey(key), '0', ok)]
+    if (value === undefined) return this.request('del', encodeKey(key), '0', ok)
     const { ttl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
     if (nx && xx) throw invalid('set() takes nx or xx, not both')
     const answer = nx || xx ? identity : ok
-    return [this.request('set', encodeKey(key), this.encode(value), answer, { ttl, nx, xx })]
+    return this.request('set', encodeKey(key), this.encode(value), answer, { ttl, nx, xx })
   }],
   /** mset(object[, {ttl}]) → 'OK': every own property, all or none. */
   mset: [1, function (object, options) {
@@ -53,36 +63,36 @@ const operations = {
   mget: [1, function (keys) {
     if (!Array.isArray(keys)) throw invalid('mget() takes an array of keys')
     const rows = (rows) => rows.map((row) => (row[0] === 1 ? this.decode(row[1]) : undefined))
-    return [this.request('mget', 'null', `[${keys.map(encodeKey).join(',')}]`, rows)]
+    return this.request('mget', null, `[${keys.map(encodeKey).join(',')}]`, rows)
   }],
   /** remove(key) → 'OK' (the 0.0.7 name). */
   remove: [1, function (key) {
-    return [this.request('del', encodeKey(key), '0', ok)]
+    return this.request('del', encodeKey(key), '0', ok)
   }],
   /** delete(key) → whether the key existed. */
   delete: [1, function (key) {
-    return [this.request('del', encodeKey(key), '0')]
+    return this.request('del', encodeKey(key), '0')
   }],
   /** has(key) → whether the key exists (does not count as a use). */
   has: [1, function (key) {
-    return [this.request('has', encodeKey(key), '0')]
+    return this.request('has', encodeKey(key), '0')
   }],
   /** plusOne(key) → the new number (the 0.0.7 name of incr(key)). */
   plusOne: [1, function (key) {
-    return [this.request('incr', encodeKey(key), '1')]
+    return this.request('incr', encodeKey(key), '1')
   }],
   /** incr(key[, by = 1][, {ttl}]) → the new number. A ttl applies only when this creates the key. */
   incr: [1, function (key, by, options) {
-    return [this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))]
+    return this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))
   }],
   /** decr(key[, by = 1][, {ttl}]) → the new number. */
   decr: [1, function (key, by, options) {
-    return [this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))]
+    return this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))
   }],
   /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
   getSet: [2, function (key, value) {
     if (value === undefined) throw invalid('getSet() needs a value; delete() removes a key')
-    return [this.request('getset', encodeKey(key), this.encode(value), this.decoder())]
+    return this.request('getset', encodeKey(key), this.encode(value), this.decoder())
   }],
   /**
    * compareAndSet(key, expected, next) → whether it stored `next`: only if the
@@ -92,54 +102,55 @@ const operations = {
   compareAndSet: [3, function (key, expected, next) {
     if (next === undefined) throw invalid('compareAndSet() needs a next value')
     const arg = expected === undefined ? `[${this.encode(next)}]` : `[${this.encode(next)},${this.encode(expected)}]`
-    return [this.request('cas', encodeKey(key), arg)]
+    return this.request('cas', encodeKey(key), arg)
   }],
   /** expire(key, ttl) → whether the key exists (its TTL is now `ttl` ms). */
   expire: [2, function (key, ttl) {
-    return [this.request('expire', encodeKey(key), String(checkTtl(ttl)))]
+    return this.request('expire', encodeKey(key), String(checkTtl(ttl)))
   }],
   /** ttl(key) → ms left; -1 without a TTL; -2 when missing (as Redis PTTL). */
   ttl: [1, function (key) {
-    return [this.request('ttl', encodeKey(key), '0')]
+    return this.request('ttl', encodeKey(key), '0')
   }],
   /** persist(key) → whether a TTL was removed. */
   persist: [1, function (key) {
-    return [this.request('persist', encodeKey(key), '0')]
+    return this.request('persist', encodeKey(key), '0')
   }],
   /** keys([pattern]) → the keys matching a Redis KEYS glob (all without one). */
   keys: [0, function (pattern) {
     if (pattern !== undefined && typeof pattern !== 'string') throw invalid('keys() takes a glob pattern string')
-    return [this.request('keys', 'null', pattern === undefined ? 'null' : JSON.stringify(pattern))]
+    return this.request('keys', null, pattern === undefined ? 'null' : JSON.stringify(pattern))
   }],
   /** size() → how many keys there are. */
   size: [0, function () {
-    return [this.request('size', 'null', '0')]
+    return this.request('size', null, '0')
   }],
   /** clear() → 'OK': removes every key of this namespace (the default one, on the root controller). */
   clear: [0, function () {
-    return [this.request('clear', 'null', '0', ok)]
+    return this.request('clear', null, '0', ok)
   }],
   /** stats() → counters: totals with a `namespaces` breakdown, or one namespace's. */
   stats: [0, function () {
-    return [this.request('stats', 'null', '0', (stats) => this.shapeStats(stats))]
+    return this.request('stats', null, '0', (stats) => this.shapeStats(stats))
   }],
 }
 
 class Controller extends EventEmitter {
-  #client
+  #backend
   #style
   #namespace
   #warned = new Set()
 
-  constructor(client, { role, callbackStyle, namespace = null }) {
+  /** Made by createController (lib/create.js), and by ns(). */
+  constructor(backend, { role, callbackStyle, namespace = null }) {
     super()
-    this.#client = client
+    this.#backend = backend
     this.#style = callbackStyle
     this.#namespace = namespace
     /** 'master', 'worker' or 'manager' (the worker hosting the store in relay mode). */
     this.role = role
     if (namespace === null) {
-      client.onWatchOverflow = (lost) =>
+      backend.onWatchOverflow = (lost) =>
         this.#report(
           new SharedMemoryError(
             'ERR_WATCH_OVERFLOW',
@@ -152,7 +163,7 @@ class Controller extends EventEmitter {
 
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
   get transport() {
-    return this.#client.transportName
+    return this.#backend.transport
   }
 
   /** The namespace name, or null for the default one. */
@@ -162,7 +173,7 @@ class Controller extends EventEmitter {
 
   /** Resolves once the store is reachable and sync calls can be made. */
   ready() {
-    const promise = this.#client.whenReady()
+    const promise = this.#backend.ready()
     promise.catch(noop)
     return promise
   }
@@ -170,7 +181,7 @@ class Controller extends EventEmitter {
   /** A controller with the same API whose keys are apart from every other namespace's. */
   ns(name) {
     if (typeof name !== 'string' || name === '') throw invalid('ns() takes a non-empty string')
-    return new Controller(this.#client, { role: this.role, callbackStyle: this.#style, namespace: name })
+    return new Controller(this.#backend, { role: this.role, callbackStyle: this.#style, namespace: name })
   }
 
   /**
@@ -188,17 +199,17 @@ class Controller extends EventEmitter {
       const encoded = encodeKey(key)
       const held = (token) =>
         new Lock(key, token, {
-          release: () => this.#client.request(...this.request('unlock', encoded, String(token))),
+          release: () => this.#backend.request(this.request('unlock', encoded, String(token))),
           extend: (ms) => {
             try {
-              return this.#client.request(...this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+              return this.#backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
             } catch (err) {
               return Promise.reject(err)
             }
           },
         })
       const arg = JSON.stringify({ lease, wait: wait === Infinity ? null : wait })
-      return this.#client.request(...this.request('lock', encoded, arg, held, undefined, wait))
+      return this.#backend.request(this.request('lock', encoded, arg, held, undefined, wait))
     })
   }
 
@@ -228,11 +239,10 @@ class Controller extends EventEmitter {
   watch(pattern, listener) {
     if (typeof pattern !== 'string') throw invalid('watch() takes a key or glob pattern string')
     if (typeof listener !== 'function') throw invalid('watch() takes a listener function')
-    const opts = this.#optionsText()
     const decode = (event) => listener(event.kind === 'set' ? { ...event, value: this.decode(event.value) } : event)
-    const { id, started } = this.#client.watch(pattern, decode, opts)
+    const { id, started } = this.#backend.watch(pattern, this.#namespace, decode)
     const stop = () => {
-      const stopped = this.#client.unwatch(id, opts)
+      const stopped = this.#backend.unwatch(id, this.#namespace)
       stopped.catch(noop)
       return stopped
     }
@@ -243,23 +253,14 @@ class Controller extends EventEmitter {
 
   // Helpers for the operations table.
 
-  /** One request for the client, with this controller's namespace added to its options. */
+  /** One Request (lib/ops.js) in this controller's namespace. */
   request(op, key, arg, map, options, wait) {
-    return [op, key, arg, map, this.#optionsText(options), wait]
-  }
-
-  /** A request's options as JSON text, this controller's namespace included; undefined when there are none. */
-  #optionsText(options) {
-    if (options === undefined && this.#namespace === null) return undefined
-    const opts = {}
-    if (this.#namespace !== null) opts.ns = this.#namespace
-    for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
-    return Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined
+    return new Request(op, this.#namespace, key, arg, options, map, wait)
   }
 
   /** A value as the JSON text the store keeps, per this process's `serialization` option. */
   encode(value) {
-    return encodeValue(value, this.#client.maxValueSize, this.#client.serialization)
+    return encodeValue(value, this.#backend.maxValueSize, this.#backend.serialization)
   }
 
   /**
@@ -269,16 +270,17 @@ class Controller extends EventEmitter {
    * rebuilds what node:v8 serialized.
    */
   decode(value) {
-    return decodeValue(value, this.#client.serialization)
+    return decodeValue(value, this.#backend.serialization)
   }
 
   /** `decode` as a reply map, or none when values need no decoding ('json'). */
   decoder() {
-    return this.#client.serialization === 'advanced' ? (value) => this.decode(value) : undefined
+    return this.#backend.serialization === 'advanced' ? (value) => this.decode(value) : undefined
   }
 
   // An object's properties as one 'mset' plus a 'del' per undefined value.
-  // Queued together, they travel, and are applied, as one batch.
+  // Queued together (or sent as one sync trip), they travel, and are
+  // applied, as one batch.
   entries(object, options) {
     const { ttl } = checkOptions(options, ['ttl'])
     const pairs = []
@@ -288,7 +290,7 @@ class Controller extends EventEmitter {
       if (value === undefined) requests.push(this.request('del', encodeKey(key), '0', ok))
       else pairs.push(`[${encodeKey(key)},${this.encode(value)}]`)
     }
-    if (pairs.length > 0) requests.unshift(this.request('mset', 'null', `[${pairs.join(',')}]`, ok, { ttl }))
+    if (pairs.length > 0) requests.unshift(this.request('mset', null, `[${pairs.join(',')}]`, ok, { ttl }))
     return requests
   }
 
@@ -303,18 +305,20 @@ class Controller extends EventEmitter {
         const need = typeof required === 'function' ? required(...args) : required
         const callback = args.length > need && typeof args[args.length - 1] === 'function' ? args.pop() : undefined
         return this.#call(callback, () => {
-          const requests = build.apply(this, args)
-          if (requests.length === 1) return this.#client.request(...requests[0])
-          const all = Promise.all(requests.map((request) => this.#client.request(...request))).then(ok)
+          const built = build.apply(this, args)
+          if (!Array.isArray(built)) return this.#backend.request(built)
+          if (built.length === 1) return this.#backend.request(built[0])
+          const all = Promise.all(built.map((request) => this.#backend.request(request))).then(ok)
           all.catch(noop)
           return all
         })
       }
       this.prototype[`${name}Sync`] = function (...args) {
-        const requests = build.apply(this, args)
-        let result
-        for (const request of requests) result = this.#client.requestSync(...request)
-        return requests.length === 1 ? result : 'OK'
+        const built = build.apply(this, args)
+        if (!Array.isArray(built)) return this.#backend.requestSync([built])[0]
+        if (built.length === 0) return 'OK'
+        const answers = this.#backend.requestSync(built)
+        return built.length === 1 ? answers[0] : 'OK'
       }
     }
   }
@@ -323,7 +327,7 @@ class Controller extends EventEmitter {
    * Runs `start`, turning a throw into a rejection, and wires up the
    * callback. A caller may ignore the promise: that must never be an
    * unhandled rejection, so `start` answers one that is already handled
-   * (the client's are, see lib/client.js), and so is a throw's.
+   * (a backend's are, see lib/backend.js), and so is a throw's.
    */
   #call(callback, start) {
     let promise

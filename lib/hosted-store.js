@@ -1,7 +1,9 @@
 'use strict'
 
-// The store this process hosts (NativeStore, src/binding.rs), and where
-// what it pushes goes.
+// The store this process hosts (NativeStore, src/binding.rs): the socket
+// it serves it on (listen), and where what it pushes goes. Its own calls
+// reach it through the DirectBackend (lib/backends/direct.js), workers'
+// through lib/host.js or the socket.
 //
 // Every process the store serves through this process's JavaScript (this
 // process itself, each IPC worker, each worker the master relays to a
@@ -10,6 +12,8 @@
 // waiter, a wait that ran out) and watch events to an owner; this routes
 // them. (Workers on the socket transport are owners of the Rust server
 // itself, which pushes to them directly.)
+
+const crypto = require('node:crypto')
 
 const { NativeStore } = require('../binding')
 const { storeOptions } = require('./config')
@@ -63,8 +67,24 @@ class HostedStore {
     return this.#native.applyBatch(batch, owner)
   }
 
-  serveSocket(name, token) {
-    this.#native.serveSocket(name, token)
+  /**
+   * Serves the store on a new socket (lib/transports/socket.js is the
+   * other end) and answers what workers need to connect: an unguessable
+   * name and token. Answers null (IPC is then used) when the socket cannot
+   * be set up.
+   */
+  listen() {
+    const socket = {
+      name: `sharedmemory-${process.pid}-${crypto.randomBytes(8).toString('hex')}`,
+      token: crypto.randomBytes(32).toString('hex'),
+    }
+    try {
+      this.#native.serveSocket(socket.name, socket.token)
+      return socket
+    } catch (err) {
+      process.emitWarning(`sharedmemory: ${err.message}; workers will use cluster IPC`, 'SharedMemoryWarning')
+      return null
+    }
   }
 
   stats() {

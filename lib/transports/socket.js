@@ -2,31 +2,30 @@
 
 // The fast transport: batches go over a local socket straight to Rust
 // threads in the hosting process, so they never wait for its JavaScript
-// event loop. Synchronous calls use it too. Set up by the hosting process
-// with `listen`; workers learn the socket's name and token over cluster IPC.
-
-const crypto = require('node:crypto')
+// event loop. Synchronous calls use it too. The hosting process serves the
+// socket (HostedStore.listen, lib/hosted-store.js); workers learn its name
+// and token at the handshake (lib/handshake.js).
 
 const { NativeClient } = require('../../binding')
 
 class SocketTransport {
   name = 'socket'
   #native
-  #client = null
+  #backend = null
 
   /** Connects to a socket announced by the host; throws if it cannot. */
   constructor({ name, token }, { timeout }) {
     this.#native = new NativeClient(name, token, timeout, (replies) => {
       if (replies === null || replies === undefined) {
-        this.#client.down('ERR_HOST_EXITED', 'the socket to the process serving the store closed (it exited)')
+        this.#backend.down('ERR_HOST_EXITED', 'the socket to the process serving the store closed (it exited)')
       } else {
-        this.#client.receive(replies)
+        this.#backend.receive(replies)
       }
     })
   }
 
-  attach(client) {
-    this.#client = client
+  attach(backend) {
+    this.#backend = backend
   }
 
   send(batch) {
@@ -41,25 +40,6 @@ class SocketTransport {
   hello() {}
 }
 
-/**
- * Serves `store` on a new socket and answers what workers need to connect:
- * an unguessable name and token. Answers null (IPC is then used) when the
- * socket cannot be set up.
- */
-function listen(store) {
-  const socket = {
-    name: `sharedmemory-${process.pid}-${crypto.randomBytes(8).toString('hex')}`,
-    token: crypto.randomBytes(32).toString('hex'),
-  }
-  try {
-    store.serveSocket(socket.name, socket.token)
-    return socket
-  } catch (err) {
-    process.emitWarning(`sharedmemory: ${err.message}; workers will use cluster IPC`, 'SharedMemoryWarning')
-    return null
-  }
-}
-
 /** Connects to `socket` if there is one, else answers null (with a warning when connecting failed). */
 function tryConnect(socket, options) {
   if (!socket) return null
@@ -71,4 +51,4 @@ function tryConnect(socket, options) {
   }
 }
 
-module.exports = { SocketTransport, listen, tryConnect }
+module.exports = { SocketTransport, tryConnect }

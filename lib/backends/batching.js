@@ -1,0 +1,350 @@
+'use strict'
+
+// The batching backend (the contract is in lib/backend.js): requests go to
+// the store as batches of text over a transport. It numbers requests,
+// sends all requests made in one event-loop turn as one batch, matches
+// replies to callers (lib/pending.js, which also enforces deadlines) and
+// hands watch events to their listeners (lib/subscriptions.js).
+//
+// The batch format is src/protocol.rs's: a request is
+// `[id, op, key, arg]` or `[id, op, key, arg, options]`, a reply `[id, 0]`
+// (done), `[id, 1, value]` (done, with a value) or `[id, 2, code, message]`
+// (failed). The host also pushes, outside any reply: '!' and a reply batch
+// (the requests answered later: a lock granted to a waiter), or '~' and
+// watch events.
+//
+// A transport has: name, attach(backend), send(batchText) -> boolean
+// (false: the channel is closed), hello() (ask the host again whether it
+// serves), and, where it can block for a reply, sendSync(batchText,
+// timeout) -> replyText. It calls back backend.receive(text) for every
+// reply batch or push and backend.down(code, message) when the host is
+// gone. The handshake (lib/handshake.js) calls backend.hostReady(limits)
+// once the host serves, possibly after useTransport(socket).
+// Transports: lib/transports/socket.js, lib/transports/ipc.js, the relay's
+// (lib/relay.js) and the hosted store's (lib/backends/direct.js).
+
+const { capabilities } = require('../backend')
+const { SharedMemoryError } = require('../errors')
+const { Pending, succeed, fail, rejected } = require('../pending')
+const { Request } = require('../ops')
+const { mismatch } = require('../serialization')
+const { Subscriptions } = require('../subscriptions')
+
+const CONNECTING = 'connecting'
+const READY = 'ready'
+const UNREACHABLE = 'unreachable'
+
+class BatchingBackend {
+  #transport
+  #timeout
+  #state = CONNECTING
+  #connectTimer = null
+  #pending
+  #subscriptions = new Subscriptions()
+  // Requests waiting for the next flush: their ids, and their encoded texts.
+  #queueIds = []
+  #queue = []
+  #nextId = 1
+  #flushScheduled = false
+  #readyWaiters = []
+  #capabilities
+  /** The largest encoded value the host takes; known once it serves. */
+  maxValueSize = undefined
+  /** How values are encoded: this process's `serialization` option ('json' or 'advanced'). */
+  serialization
+  #refusal = null // the error every call fails with: the host's serialization differs, or close() was called
+
+  /**
+   * @param transport see above
+   * @param {object} options
+   * @param {number} options.timeout ms a request may wait for its reply
+   * @param {number} options.connectTimeout ms to wait for the host before calls fail with ERR_NO_HOST
+   * @param {string} [options.serialization] this process's option
+   * @param {object} [options.ready] the host's limits when it serves already ({maxValueSize, serialization})
+   */
+  constructor(transport, { timeout, connectTimeout, ready = null, serialization = 'json' }) {
+    this.serialization = serialization
+    this.#timeout = timeout
+    this.#pending = new Pending(timeout, (message) => this.#timedOut(message))
+    this.#transport = transport
+    this.#capabilities = declare(transport)
+    transport.attach(this)
+    if (ready) this.hostReady(ready)
+    else {
+      this.#connectTimer = setTimeout(() => this.#giveUp(), connectTimeout + 1)
+      this.#connectTimer.unref()
+    }
+  }
+
+  // ---- The backend contract (lib/backend.js) ----
+
+  get transport() {
+    return this.#transport.name
+  }
+
+  get capabilities() {
+    return this.#capabilities
+  }
+
+  get onWatchOverflow() {
+    return this.#subscriptions.onOverflow
+  }
+
+  set onWatchOverflow(listener) {
+    this.#subscriptions.onOverflow = listener
+  }
+
+  ready() {
+    if (this.#refusal) return Promise.reject(this.#refused())
+    if (this.#state === READY) return Promise.resolve()
+    if (this.#state === UNREACHABLE) return Promise.reject(noHost())
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
+  }
+
+  /** Queues one request for the next flush (see lib/ops.js for its fields). */
+  request(request) {
+    if (this.#refusal) return rejected(this.#refused())
+    if (this.#state === UNREACHABLE) {
+      this.#transport.hello()
+      return rejected(noHost())
+    }
+    const id = this.#nextId++
+    const promise = this.#pending.add(id, request.map, request.wait)
+    this.#queueIds.push(id)
+    this.#queue.push(encodeRequest(id, request))
+    if (this.#state === READY) this.#scheduleFlush()
+    return promise
+  }
+
+  /**
+   * Sends `requests` as one batch and blocks until its reply; requests
+   * queued before are sent first, so order holds across sync and async calls.
+   */
+  requestSync(requests) {
+    if (this.#refusal) throw this.#refused()
+    if (this.#state !== READY) {
+      throw new SharedMemoryError(
+        'ERR_NOT_READY',
+        this.#state === UNREACHABLE
+          ? 'sharedmemory: no process is serving the store'
+          : 'sharedmemory: not connected to the store yet; await controller.ready() before sync calls',
+      )
+    }
+    if (!this.#capabilities.sync) {
+      throw new SharedMemoryError(
+        'ERR_SYNC_UNAVAILABLE',
+        `sharedmemory: sync calls need the socket transport; this process uses ${this.#transport.name}`,
+      )
+    }
+    this.#flush()
+    const count = requests.length
+    let batch
+    if (count === 1) batch = `[${encodeRequest(this.#nextId++, requests[0])}]`
+    else {
+      const texts = new Array(count)
+      for (let i = 0; i < count; i++) texts[i] = encodeRequest(this.#nextId++, requests[i])
+      batch = `[${texts.join(',')}]`
+    }
+    const replies = JSON.parse(this.#transport.sendSync(batch, this.#timeout))
+    // One reply per request, in order (src/protocol.rs); the first failure is thrown.
+    for (let i = 0; i < count; i++) {
+      const reply = replies[i]
+      if (!Array.isArray(reply)) throw new SharedMemoryError('ERR_PROTOCOL', 'sharedmemory: a sync reply batch lacks a reply')
+      if (reply[1] === 2) throw new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`)
+      const map = requests[i].map
+      const value = reply[1] === 1 ? reply[2] : undefined
+      replies[i] = map ? map(value) : value // the reply array becomes the answers
+    }
+    if (replies.length > count) replies.length = count
+    return replies
+  }
+
+  watch(pattern, ns, listener) {
+    const id = this.#subscriptions.add(listener)
+    const started = this.request(new Request('watch', ns, JSON.stringify(pattern), String(id)))
+    started.catch(() => this.#subscriptions.delete(id))
+    return { id, started }
+  }
+
+  unwatch(id, ns) {
+    if (!this.#subscriptions.delete(id)) return Promise.resolve(false)
+    return this.request(new Request('unwatch', ns, null, String(id)))
+  }
+
+  /** Fails what is pending and every later call; the transport is left as it is (it ends with the process). */
+  close() {
+    if (!this.#refusal) this.#refuse(new SharedMemoryError('ERR_HOST_EXITED', 'sharedmemory: this backend was closed'))
+    return Promise.resolve()
+  }
+
+  // ---- What transports and the handshake call ----
+
+  /** 'connecting', 'ready' or 'unreachable'. */
+  get state() {
+    return this.#state
+  }
+
+  /** Switches to another transport (the handshake, to a socket); only before the first request is sent. */
+  useTransport(transport) {
+    this.#transport = transport
+    this.#capabilities = declare(transport)
+    transport.attach(this)
+  }
+
+  /** The host serves the store; `limits` carries its maxValueSize and serialization. */
+  hostReady(limits) {
+    if (this.refuses(limits.serialization)) return
+    this.maxValueSize = limits.maxValueSize
+    if (this.#state === READY) return
+    this.#state = READY
+    this.#stopConnectTimer()
+    if (this.#queue.length > 0) this.#scheduleFlush()
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
+  }
+
+  /**
+   * Whether the host's `serialization` (as its welcome announced it) differs
+   * from this process's. If so, nothing queued is sent, and every call and
+   * ready() fail with ERR_SERIALIZATION_MISMATCH from now on: values written
+   * with one setting cannot be read with the other.
+   */
+  refuses(hostSerialization) {
+    const err = mismatch(this.serialization, hostSerialization)
+    if (!err) return false
+    this.#refuse(err)
+    return true
+  }
+
+  /** A reply batch, or a push, arrived. */
+  receive(text) {
+    if (text[0] === '~') return this.#subscriptions.deliver(text.slice(1))
+    if (text[0] === '!') text = text.slice(1)
+    let replies
+    try {
+      replies = JSON.parse(text)
+    } catch {
+      return // not from us; our requests will time out rather than be guessed at
+    }
+    if (!Array.isArray(replies)) return
+    for (const reply of replies) {
+      const entry = Array.isArray(reply) && this.#pending.take(reply[0])
+      if (!entry) continue // answered already, timed out, or not ours
+      if (reply[1] === 0) succeed(entry, undefined)
+      else if (reply[1] === 1) succeed(entry, reply[2])
+      else fail(entry, new SharedMemoryError(String(reply[2]), `sharedmemory: ${reply[3]}`))
+    }
+  }
+
+  /** The host is gone: everything pending fails now, later calls fail at once. */
+  down(code, message) {
+    this.#state = UNREACHABLE
+    this.#stopConnectTimer()
+    this.#queue.length = this.#queueIds.length = 0
+    this.#failAll(() => new SharedMemoryError(code, `sharedmemory: ${message}`))
+  }
+
+  // ---- Inside ----
+
+  #refuse(err) {
+    this.#refusal = err
+    this.#stopConnectTimer()
+    this.#queue.length = this.#queueIds.length = 0
+    this.#failAll(() => this.#refused())
+  }
+
+  #refused() {
+    return new SharedMemoryError(this.#refusal.code, this.#refusal.message)
+  }
+
+  #scheduleFlush() {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    // nextTick runs after the current operation and its promise reactions,
+    // so every request made in this turn lands in one batch.
+    process.nextTick(() => this.#flush())
+  }
+
+  #flush() {
+    this.#flushScheduled = false
+    if (this.#queue.length === 0 || this.#state !== READY) return
+    // A request that failed while it waited here (its deadline passed
+    // before the host was found) must not be applied afterwards.
+    const ids = this.#queueIds
+    let requests = this.#queue
+    if (!ids.every((id) => this.#pending.has(id))) requests = requests.filter((_, i) => this.#pending.has(ids[i]))
+    const batch = `[${requests.join(',')}]`
+    this.#queueIds = []
+    this.#queue = []
+    if (requests.length === 0) return
+    if (!this.#transport.send(batch)) {
+      this.down('ERR_HOST_EXITED', 'the channel to the process serving the store is closed')
+    }
+  }
+
+  #failAll(makeError) {
+    this.#pending.failAll(makeError)
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(makeError())
+  }
+
+  /** No host within connectTimeout: what waits fails, later calls fail at once (until a late host says it serves). */
+  #giveUp() {
+    this.#connectTimer = null
+    if (this.#state !== CONNECTING) return
+    this.#state = UNREACHABLE
+    this.#queue.length = this.#queueIds.length = 0
+    this.#failAll(noHost)
+  }
+
+  #stopConnectTimer() {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer)
+    this.#connectTimer = null
+  }
+
+  /** What a request whose deadline passed fails with: a timeout, or no host when none was ever found. */
+  #timedOut(message) {
+    return this.#state === READY ? new SharedMemoryError('ERR_TIMEOUT', `sharedmemory: ${message}`) : noHost()
+  }
+}
+
+/**
+ * What a batching backend can do over `transport`: what the Rust store
+ * behind every transport does (src/host.rs: a batch applied under one
+ * lock, a departed owner's locks passed on at once, events with values, an
+ * LRU bound by count), and sync calls where the transport can block.
+ */
+function declare(transport) {
+  return capabilities({
+    sync: typeof transport.sendSync === 'function',
+    atomicBatch: true,
+    lockReleaseOnExit: true,
+    watchValues: true,
+    lruByCount: true,
+  })
+}
+
+/** A request as batch text: `[id,"op",key,arg]`, or with its options `[id,"op",key,arg,options]`. */
+function encodeRequest(id, request) {
+  const opts = optionsText(request.ns, request.options)
+  return opts === undefined
+    ? `[${id},"${request.op}",${request.key},${request.arg}]`
+    : `[${id},"${request.op}",${request.key},${request.arg},${opts}]`
+}
+
+/** A request's options as JSON text, its namespace included; undefined when there are none. */
+function optionsText(ns, options) {
+  if (options === undefined && ns === null) return undefined
+  const opts = {}
+  if (ns !== null) opts.ns = ns
+  for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
+  return Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined
+}
+
+function noHost() {
+  return new SharedMemoryError(
+    'ERR_NO_HOST',
+    'sharedmemory: no process is serving the store. Call init() in the cluster master too ' +
+      '(before or after forking), or, with {manager: id}, in that worker, within connectTimeout.',
+  )
+}
+
+module.exports = { BatchingBackend, encodeRequest }

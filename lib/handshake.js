@@ -1,0 +1,63 @@
+'use strict'
+
+// How a process that needs the store finds the one that serves it, over
+// cluster IPC (the envelope kinds are in lib/envelope.js):
+//
+//   worker → master    hello                       until the master welcomes it
+//   master → worker    welcome {limits, socket?}   when it serves (at once, or once the manager does)
+//   manager → master   hosting {limits, socket?}   until the master welcomes it (relay mode)
+//
+// `limits` are the host's maxValueSize and serialization; `socket` the
+// {name, token} of its socket, when it serves one. The joining side of
+// every welcome (a worker's, and the relaying master's own backend when
+// the manager announces itself) is `join`; the announcing side is
+// `announcement`; the "until answered" of hello and hosting is `keepAsking`.
+
+const { tryConnect } = require('./transports/socket')
+
+/** What a host announces (welcome, hosting): its limits and, when it serves one, its socket. */
+function announcement({ maxValueSize, serialization }, socket) {
+  const fields = { maxValueSize, serialization }
+  if (socket) fields.socket = socket
+  return fields
+}
+
+/**
+ * A host announced itself to `backend` (a BatchingBackend). A host whose
+ * serialization differs is refused, and not even connected to. Otherwise,
+ * with `socket` wanted and offered, the backend switches to the socket
+ * before its first request leaves (if connecting fails, it stays on IPC,
+ * with a warning), and then serves.
+ */
+function join(backend, announced, { socket, timeout }, connect = tryConnect) {
+  if (backend.refuses(announced.serialization)) return
+  if (socket && backend.state !== 'ready') {
+    const transport = connect(announced.socket, { timeout })
+    if (transport) backend.useTransport(transport)
+  }
+  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization })
+}
+
+/**
+ * Calls `ask()` now and again after each delay of `ladder` (its last delay
+ * repeating) for as long as it answers true; a master that calls init()
+ * after forking misses the first hello. The timer is unref'd. Answers a
+ * function that stops asking.
+ */
+function keepAsking(ladder, ask) {
+  let attempt = 0
+  let timer = null
+  const step = () => {
+    timer = null
+    if (!ask()) return
+    timer = setTimeout(step, ladder[Math.min(attempt++, ladder.length - 1)])
+    timer.unref()
+  }
+  step()
+  return () => {
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
+}
+
+module.exports = { announcement, join, keepAsking }

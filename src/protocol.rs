@@ -93,7 +93,9 @@ struct Wire<'a>(
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Options<'a> {
-  #[serde(borrow)]
+  /// Kept raw, `null` included, so that `{"ns": null}` is refused rather
+  /// than taken for the default namespace.
+  #[serde(borrow, default, deserialize_with = "present")]
   ns: Option<&'a RawValue>,
   ttl: Option<f64>,
   #[serde(default)]
@@ -102,6 +104,11 @@ struct Options<'a> {
   xx: bool,
   #[serde(default)]
   keep_ttl: bool,
+}
+
+/// A field that is there, whatever its value (`null` too).
+fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<&'de RawValue>, D::Error> {
+  <&RawValue>::deserialize(field).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -595,6 +602,16 @@ mod tests {
   fn a_request_that_cannot_be_read_keeps_its_id() {
     let failed = one(r#"[[9,"lock","k",{"lease":-1}]]"#).unwrap_err();
     assert_eq!((failed.id, failed.error.code()), (Some(9), "ERR_PROTOCOL"));
+    let failed = one(r#"[[4,"clear",null,0,{"ns":null}]]"#).unwrap_err();
+    assert_eq!(
+      (failed.id, failed.error.code()),
+      (Some(4), "ERR_PROTOCOL"),
+      "ns null is not the default namespace"
+    );
+    assert!(matches!(
+      one(r#"[[5,"clear",null,0,{}]]"#).unwrap().op,
+      Op::Clear
+    ));
     let failed = one(r#"[[3,"get",7,0]]"#).unwrap_err();
     assert_eq!(
       (failed.id, failed.error.code()),

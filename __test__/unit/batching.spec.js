@@ -179,6 +179,23 @@ test('down(): what is pending fails with its code, later calls fail at once', as
   await turn()
 })
 
+test('calls failing at once, awaited in a loop, still let the event loop turn (so a process hears its master go)', async (t) => {
+  const { backend, sm } = setup()
+  backend.down('ERR_HOST_EXITED', 'the host exited')
+  let turned = false
+  setImmediate(() => (turned = true))
+  let failures = 0
+  while (!turned && failures < 100000) {
+    try {
+      await sm.get('a')
+    } catch {
+      failures++
+    }
+  }
+  t.true(turned, 'the event loop never turned while the calls failed')
+  t.true(failures >= 64, `the first ones still fail at once (${failures})`)
+})
+
 test('a closed channel (send answers false) is the host gone', async (t) => {
   const { transport, sm } = setup()
   transport.open = false

@@ -53,6 +53,7 @@ class BatchingBackend {
   /** How values are encoded: this process's `serialization` option ('json' or 'advanced'). */
   serialization
   #refusal = null // the error every call fails with: the host's serialization differs, or close() was called
+  #failedAtOnce = 0 // calls failed before any I/O since the event loop last turned (see #failAtOnce)
 
   /**
    * @param transport see above
@@ -103,10 +104,10 @@ class BatchingBackend {
 
   /** Queues one request for the next flush (see lib/ops.js for its fields). */
   request(request) {
-    if (this.#refusal) return rejected(this.#refused())
+    if (this.#refusal) return this.#failAtOnce(this.#refused())
     if (this.#state === UNREACHABLE) {
       this.#transport.hello()
-      return rejected(noHost())
+      return this.#failAtOnce(noHost())
     }
     const id = this.#nextId++
     const promise = this.#pending.add(id, request.map, request.wait)
@@ -252,6 +253,21 @@ class BatchingBackend {
     this.#failAll(() => this.#refused())
   }
 
+  /**
+   * A call that fails before any I/O. Awaited in a loop, such calls never
+   * let the event loop turn, so the process would never hear that its
+   * master has gone (cluster's 'disconnect') and would spin for ever. So
+   * the first 64 since the event loop last turned fail at once, and later
+   * ones on its next turn.
+   */
+  #failAtOnce(err) {
+    if (this.#failedAtOnce++ === 0) setImmediate(() => (this.#failedAtOnce = 0))
+    if (this.#failedAtOnce <= 64) return rejected(err)
+    const promise = new Promise((resolve, reject) => setImmediate(reject, err))
+    promise.catch(noop)
+    return promise
+  }
+
   #refused() {
     return new SharedMemoryError(this.#refusal.code, this.#refusal.message)
   }
@@ -338,6 +354,8 @@ function optionsText(ns, options) {
   for (const name in options) if (options[name] !== undefined && options[name] !== false) opts[name] = options[name]
   return Object.keys(opts).length > 0 ? JSON.stringify(opts) : undefined
 }
+
+function noop() {}
 
 function noHost() {
   return new SharedMemoryError(

@@ -66,13 +66,15 @@ function validSocket(socket) {
 /**
  * Sends over an IPC channel (a worker's `process`, or a `cluster.Worker` in
  * the master) without ever throwing or emitting 'error': a closed channel
- * only makes it answer false.
+ * only makes it answer false. `written`, if given, is called once the
+ * message has been written to the channel, or has failed to be (only when
+ * this answered true).
  */
-function post(channel, message) {
+function post(channel, message, written) {
   const connected = typeof channel.isConnected === 'function' ? channel.isConnected() : channel.connected
   if (!connected) return false
   try {
-    channel.send(message, ignoreSendError)
+    channel.send(message, written ? () => written() : ignoreSendError)
     return true
   } catch {
     return false

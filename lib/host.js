@@ -22,16 +22,11 @@
 
 const cluster = require('node:cluster')
 
+const { ChannelOutbox } = require('./channel-outbox')
 const { seal, open, post } = require('./envelope')
 const { announcement, keepAsking } = require('./handshake')
 
 const RETRY_MS = [25, 50, 100, 200, 400, 800, 1000]
-
-/** What the store pushes to a worker it serves over IPC. */
-function pushTo(workerId, message) {
-  const worker = cluster.workers[workerId]
-  if (worker) post(worker, seal('push', { p: message }))
-}
 
 class MasterHost {
   /**
@@ -43,15 +38,29 @@ class MasterHost {
    */
   constructor({ store, maxValueSize, serialization, socket }) {
     const welcome = announcement({ maxValueSize, serialization }, socket ? store.listen() : null)
+    const outboxes = new Map() // worker id → what waits to be written to it (lib/channel-outbox.js)
+    const outboxOf = (worker) => {
+      let outbox = outboxes.get(worker.id)
+      if (!outbox) outboxes.set(worker.id, (outbox = new ChannelOutbox(worker)))
+      return outbox
+    }
+    // What the store pushes to a worker it serves over IPC.
+    const pushTo = (workerId, message) => {
+      const worker = cluster.workers[workerId]
+      if (worker) outboxOf(worker).push(message)
+    }
     cluster.on('message', (worker, raw) => {
       const message = open(raw)
       if (!message) return // the app's own message, or garbage: not ours to judge
       if (message.k === 'hello') post(worker, seal('welcome', welcome))
       else if (message.k === 'req') {
-        post(worker, seal('res', { r: store.applyBatch(message.b, store.ownerOf(worker.id, pushTo)) }))
+        outboxOf(worker).reply(store.applyBatch(message.b, store.ownerOf(worker.id, pushTo)))
       }
     })
-    cluster.on('exit', (worker) => store.forget(worker.id))
+    cluster.on('exit', (worker) => {
+      outboxes.delete(worker.id)
+      store.forget(worker.id)
+    })
   }
 }
 

@@ -15,6 +15,7 @@
 const cluster = require('node:cluster')
 
 const { failBatch } = require('../binding')
+const { ChannelOutbox } = require('./channel-outbox')
 const { seal, open, post } = require('./envelope')
 const { announcement, join } = require('./handshake')
 
@@ -23,6 +24,7 @@ class RelayHost {
   #welcome = null // what the manager announced, once it has: the welcome workers get
   #managerGone = false
   #greeted = new Set() // ids of workers that said hello and are alive
+  #outboxes = new Map() // worker id → what waits to be written to it
   #own = null // the master's own backend
   #ownOptions // {socket, timeout}: how the master's own backend joins
 
@@ -64,7 +66,7 @@ class RelayHost {
         if (this.#welcome) post(worker, seal('welcome', this.#welcome))
         break
       case 'req':
-        this.#forward(message.b, worker.id, (replies) => post(worker, seal('res', { r: replies })))
+        this.#forward(message.b, worker.id, (replies) => this.#outboxOf(worker).reply(replies))
         break
       case 'hosting':
         if (fromManager && !this.#managerGone) this.#onManagerReady(worker, message)
@@ -112,11 +114,22 @@ class RelayHost {
       return
     }
     const worker = cluster.workers[origin]
-    if (worker) post(worker, seal(kind, kind === 'res' ? { r: text } : { p: text }))
+    if (!worker) return
+    const outbox = this.#outboxOf(worker)
+    if (kind === 'res') outbox.reply(text)
+    else outbox.push(text)
+  }
+
+  /** What waits to be written to `worker` (lib/channel-outbox.js). */
+  #outboxOf(worker) {
+    let outbox = this.#outboxes.get(worker.id)
+    if (!outbox) this.#outboxes.set(worker.id, (outbox = new ChannelOutbox(worker)))
+    return outbox
   }
 
   #onExit(worker) {
     this.#greeted.delete(worker.id)
+    this.#outboxes.delete(worker.id)
     if (worker.id !== this.#managerId) {
       const manager = this.#welcome ? cluster.workers[this.#managerId] : undefined
       if (manager) post(manager, seal('gone', { o: worker.id })) // its locks pass on, its watches end

@@ -9,6 +9,8 @@
 //!   under per-slot sequence locks, with its allocator in its own heap.
 //! - [`reader`]: any process's reader: bounded, checked, never trusting a
 //!   byte of the segment.
+//! - [`mirror`]: a store's storage that publishes every change to a
+//!   segment, so the segment always shows what the store holds.
 //! - [`memfd`]: the operating-system part: an anonymous, sealed memory
 //!   file, mapped read-write by the host and read-only by readers.
 //!
@@ -24,6 +26,7 @@
 
 pub mod layout;
 pub mod memfd;
+pub mod mirror;
 pub mod reader;
 pub mod words;
 pub mod writer;

@@ -301,3 +301,102 @@ fn negative_control_without_the_recheck_readers_see_torn_values() {
     "no torn value in {reads} reads without the re-check"
   );
 }
+
+mod mirrored {
+  use super::*;
+  use crate::shm::mirror::Mirrored;
+  use crate::store::{Condition, SetOptions, Store, StoreConfig, Table};
+
+  type Published = Store<Mirrored<Table, Heap>>;
+
+  fn published(config: StoreConfig, shape: Shape) -> (Published, Reader<Heap>) {
+    let region = Arc::new(zeroed(shape.words()));
+    let writer = Writer::create(region.clone(), shape, Identity::default());
+    let store = Store::with_storage(config, Mirrored::new(Table::default(), Some(writer)));
+    (store, Reader::open(region).unwrap())
+  }
+
+  fn key(i: u64) -> Vec<u8> {
+    serde_json::to_vec(&format!("k{i}")).unwrap()
+  }
+
+  /// Random work on a store with an entry bound and TTLs: after every
+  /// step, the segment answers exactly what the store answers, for every key.
+  #[test]
+  fn the_segment_always_shows_what_the_store_holds() {
+    let config = StoreConfig {
+      max_entries: Some(24),
+      ..StoreConfig::default()
+    };
+    let (store, reader) = published(
+      config,
+      Shape {
+        capacity: 256,
+        arena_words: 1 << 15,
+      },
+    );
+    let t0 = Instant::now();
+    let mut seed = 0xD1B5_4A32_D192_ED03u64;
+    let mut next = move |n: u64| {
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      seed % n
+    };
+    let (mut ms, mut out) = (0, Vec::new());
+    for step in 0..20_000 {
+      ms += next(3);
+      let mut tx = store.begin_at(t0 + Duration::from_millis(ms));
+      let k = key(next(40));
+      let value = format!("[{step}]");
+      let ttl = (next(4) == 0).then(|| 1 + next(30));
+      match next(10) {
+        0..=3 => {
+          let options = SetOptions {
+            ttl,
+            condition: Condition::Always,
+            keep_ttl: next(2) == 0,
+          };
+          tx.set(&k, value.as_bytes(), &options).unwrap();
+        }
+        4 => drop(tx.remove(&k)),
+        5 => drop(tx.expire(&k, 1 + next(30))),
+        6 => drop(tx.persist(&k)),
+        7 => drop(tx.incr(&k, 1.0, ttl)),
+        8 => drop(tx.compare_and_set(&k, None, value.as_bytes())),
+        _ => drop(tx.expire_due(usize::MAX)),
+      }
+      if step % 997 == 0 {
+        tx.clear(b"");
+      }
+      let now = tx.now_ms();
+      for i in 0..40 {
+        let k = key(i);
+        let seen = reader.get(&k, now, &mut out).unwrap().map(|_| out.clone());
+        assert_eq!(seen.as_deref(), tx.peek(&k), "step {step}, key {i}");
+      }
+    }
+  }
+
+  #[test]
+  fn a_segment_that_fills_up_is_closed_and_the_store_goes_on() {
+    let (store, reader) = published(
+      StoreConfig::default(),
+      Shape {
+        capacity: 8,
+        arena_words: 1024,
+      },
+    );
+    let mut tx = store.begin();
+    for i in 0..20 {
+      tx.set(&key(i), b"1", &SetOptions::default()).unwrap();
+    }
+    assert_eq!(tx.peek(&key(19)), Some(&b"1"[..]), "the store has them all");
+    let mut out = Vec::new();
+    assert_eq!(
+      reader.get(&key(0), 0, &mut out),
+      Err(ShmError::Superseded),
+      "readers ask the host"
+    );
+  }
+}

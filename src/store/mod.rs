@@ -60,7 +60,6 @@ pub struct Store<S: Storage = Table> {
   observing: AtomicBool,
 }
 
-#[derive(Default)]
 struct State<S> {
   table: S,
   deadlines: Deadlines,
@@ -100,17 +99,21 @@ pub struct SetOptions {
 impl Store {
   /// A store whose entries live in this process's heap ([`Table`]).
   pub fn new(config: StoreConfig) -> Self {
-    Store::with_storage(config)
+    Store::with_storage(config, Table::default())
   }
 }
 
 impl<S: Storage> Store<S> {
-  /// A store whose entries live in an `S`.
-  pub fn with_storage(config: StoreConfig) -> Self {
+  /// A store whose entries live in `storage` (empty).
+  pub fn with_storage(config: StoreConfig, storage: S) -> Self {
     Store {
       config,
       anchor: Anchor::now(),
-      state: Mutex::new(State::default()),
+      state: Mutex::new(State {
+        table: storage,
+        deadlines: Deadlines::default(),
+        counters: Counters::default(),
+      }),
       uses: UseLog::default(),
       observer: OnceLock::new(),
       observing: AtomicBool::new(false),
@@ -248,6 +251,11 @@ impl<S: Storage> Txn<'_, S> {
         None
       }
     }
+  }
+
+  /// The transaction's time, in store milliseconds.
+  pub fn now_ms(&self) -> u64 {
+    self.now
   }
 
   /// Where the live entry under `key` sits, for a [`Use`] of it. Looks only:

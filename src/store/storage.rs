@@ -77,7 +77,7 @@ impl Removed {
 /// the least recently touched is always the oldest, so both LRU eviction
 /// and sliding expiry work from the same end. Nothing that only looks
 /// (`find`, `peek`, `oldest`, `entries`) changes anything.
-pub trait Storage: Default + Send {
+pub trait Storage: Send {
   fn len(&self) -> usize;
 
   fn is_empty(&self) -> bool {

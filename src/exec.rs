@@ -15,12 +15,12 @@ use parking_lot::Mutex;
 use crate::error::StoreError;
 use crate::locks::{Acquire, LockRequest, LockTable, Notice, Owner};
 use crate::op::{Op, Reply};
-use crate::store::{key_text, qualify, split, Glob, Store, Txn};
+use crate::store::{key_text, qualify, split, Glob, Storage, Store, Txn};
 use crate::watch::Watches;
 
 /// Who runs a batch, and what its lock requests leave for the host to do.
-pub struct Context<'h> {
-  pub store: &'h Store,
+pub struct Context<'h, S: Storage> {
+  pub store: &'h Store<S>,
   pub locks: &'h Mutex<LockTable>,
   pub watches: &'h Watches,
   pub owner: Owner,
@@ -32,9 +32,9 @@ pub struct Context<'h> {
   pub lock_deadline: Option<Instant>,
 }
 
-impl<'h> Context<'h> {
+impl<'h, S: Storage> Context<'h, S> {
   pub fn new(
-    store: &'h Store,
+    store: &'h Store<S>,
     locks: &'h Mutex<LockTable>,
     watches: &'h Watches,
     owner: Owner,
@@ -63,9 +63,9 @@ impl<'h> Context<'h> {
 }
 
 /// Runs `op` in namespace `ns` (its name's JSON text; empty: the default one).
-pub fn run<'t>(
-  tx: &'t mut Txn<'_>,
-  cx: &mut Context<'_>,
+pub fn run<'t, S: Storage>(
+  tx: &'t mut Txn<'_, S>,
+  cx: &mut Context<'_, S>,
   id: u64,
   ns: &[u8],
   op: Op<'_>,
@@ -77,9 +77,9 @@ pub fn run<'t>(
 }
 
 /// Runs an operation on one key, or dispatches to the others' runners.
-fn run_op<'t>(
-  tx: &'t mut Txn<'_>,
-  cx: &mut Context<'_>,
+fn run_op<'t, S: Storage>(
+  tx: &'t mut Txn<'_, S>,
+  cx: &mut Context<'_, S>,
   id: u64,
   ns: &[u8],
   op: Op<'_>,
@@ -122,8 +122,8 @@ fn run_op<'t>(
 }
 
 /// Runs an operation on a whole namespace, or on several of its keys.
-fn run_namespace_op<'t>(
-  tx: &'t mut Txn<'_>,
+fn run_namespace_op<'t, S: Storage>(
+  tx: &'t mut Txn<'_, S>,
   ns: &[u8],
   op: Op<'_>,
 ) -> Result<Reply<'t>, StoreError> {
@@ -161,8 +161,8 @@ fn run_namespace_op<'t>(
 }
 
 /// Runs an operation whose result belongs to the caller: a lock, a subscription.
-fn run_owned_op(
-  cx: &mut Context<'_>,
+fn run_owned_op<S: Storage>(
+  cx: &mut Context<'_, S>,
   id: u64,
   ns: &[u8],
   op: Op<'_>,

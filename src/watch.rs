@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use crate::peers::Sink;
 use crate::peers::{Owner, Peers};
 use crate::protocol::Events;
-use crate::store::{key_text, split, Change, Glob, Observer, Store};
+use crate::store::{key_text, split, Change, Glob, Observer, Storage, Store};
 
 struct Subscription {
   owner: Owner,
@@ -42,7 +42,14 @@ impl Watches {
   }
 
   /// Starts sending `owner` the changes of the keys of `ns` matching `pattern`.
-  pub fn subscribe(&self, store: &Store, owner: Owner, id: u64, ns: &[u8], pattern: &str) {
+  pub fn subscribe<S: Storage>(
+    &self,
+    store: &Store<S>,
+    owner: Owner,
+    id: u64,
+    ns: &[u8],
+    pattern: &str,
+  ) {
     let mut subs = self.subs.lock();
     subs.retain(|s| !(s.owner == owner && s.id == id));
     subs.push(Subscription {
@@ -55,16 +62,16 @@ impl Watches {
   }
 
   /// Stops a subscription; answers whether there was one.
-  pub fn unsubscribe(&self, store: &Store, owner: Owner, id: u64) -> bool {
+  pub fn unsubscribe<S: Storage>(&self, store: &Store<S>, owner: Owner, id: u64) -> bool {
     self.remove(store, |s| s.owner == owner && s.id == id)
   }
 
   /// Drops every subscription of an owner that went away.
-  pub fn owner_gone(&self, store: &Store, owner: Owner) {
+  pub fn owner_gone<S: Storage>(&self, store: &Store<S>, owner: Owner) {
     self.remove(store, |s| s.owner == owner);
   }
 
-  fn remove(&self, store: &Store, doomed: impl Fn(&Subscription) -> bool) -> bool {
+  fn remove<S: Storage>(&self, store: &Store<S>, doomed: impl Fn(&Subscription) -> bool) -> bool {
     let mut subs = self.subs.lock();
     let before = subs.len();
     subs.retain(|s| !doomed(s));

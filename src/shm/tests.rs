@@ -312,7 +312,8 @@ mod mirrored {
   fn published(config: StoreConfig, shape: Shape) -> (Published, Reader<Heap>) {
     let region = Arc::new(zeroed(shape.words()));
     let writer = Writer::create(region.clone(), shape, Identity::default());
-    let store = Store::with_storage(config, Mirrored::new(Table::default(), Some(writer)));
+    let idle = config.idle_expiry.map(|idle| idle.as_millis() as u64);
+    let store = Store::with_storage(config, Mirrored::new(Table::default(), Some(writer), idle));
     (store, Reader::open(region).unwrap())
   }
 
@@ -324,10 +325,22 @@ mod mirrored {
   /// step, the segment answers exactly what the store answers, for every key.
   #[test]
   fn the_segment_always_shows_what_the_store_holds() {
-    let config = StoreConfig {
+    same_answers(StoreConfig {
       max_entries: Some(24),
       ..StoreConfig::default()
-    };
+    });
+  }
+
+  #[test]
+  fn with_sliding_expiry_too() {
+    same_answers(StoreConfig {
+      max_entries: Some(24),
+      idle_expiry: Some(Duration::from_millis(40)),
+      ..StoreConfig::default()
+    });
+  }
+
+  fn same_answers(config: StoreConfig) {
     let (store, reader) = published(
       config,
       Shape {
@@ -360,6 +373,7 @@ mod mirrored {
           tx.set(&k, value.as_bytes(), &options).unwrap();
         }
         4 => drop(tx.remove(&k)),
+        5 if next(2) == 0 => drop(tx.get(&k)), // a use: restarts the idle timer
         5 => drop(tx.expire(&k, 1 + next(30))),
         6 => drop(tx.persist(&k)),
         7 => drop(tx.incr(&k, 1.0, ttl)),

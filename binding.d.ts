@@ -32,6 +32,11 @@ export declare class NativeStore {
    * processes it serves over IPC (see `connect`).
    */
   constructor(options: StoreOptions | undefined | null, onPush: (arg: PushMessage) => void)
+  /**
+   * The descriptor (in this process) of the read-only shared segment, if
+   * the store is published (see `SharedReader`).
+   */
+  get segmentFd(): number | null
   /** The owner number of this process's own requests. */
   get localOwner(): number
   /**
@@ -49,6 +54,19 @@ export declare class NativeStore {
   /** Serves this store on the local socket `name` to clients presenting `token`. */
   serveSocket(name: string, token: string): void
   stats(): StoreStats
+}
+
+/** A read-only view of the segment another process publishes its store to. */
+export declare class SharedReader {
+  /** Maps the segment process `pid` publishes as its descriptor `fd`. */
+  constructor(pid: number, fd: number)
+  /**
+   * The value text under `key` (a stored key: namespace text then key
+   * text, as JSON), or undefined when it is missing or expired. Throws
+   * when the segment cannot answer (replaced, closed, or a slot the
+   * writer left locked): then ask the host.
+   */
+  get(key: string): string | null
 }
 
 /** Answers every request of a batch with the same error. */
@@ -72,6 +90,8 @@ export interface StoreOptions {
   maxValueBytes?: number
   /** Evict least recently used entries while keys and values take more bytes than this. */
   maxBytes?: number
+  /** Also publish the store to a shared segment other local processes can read. */
+  sharedReads?: boolean
 }
 
 /** Counters of a store (see `Stats` in the Rust core). */

@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeStore = nativeBinding.NativeStore
+module.exports.SharedReader = nativeBinding.SharedReader
 module.exports.failBatch = nativeBinding.failBatch

@@ -12,8 +12,10 @@ use napi_derive::napi;
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
+use crate::shm::{self, memfd::Mapping, reader::Reader, writer::Shape};
 use crate::socket::client::SocketClient;
 use crate::socket::server;
+use crate::store::clock;
 use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::{self, Sweeper};
 
@@ -28,6 +30,8 @@ pub struct StoreOptions {
   pub max_value_bytes: Option<u32>,
   /// Evict least recently used entries while keys and values take more bytes than this.
   pub max_bytes: Option<f64>,
+  /// Also publish the store to a shared segment other local processes can read.
+  pub shared_reads: Option<bool>,
 }
 
 /// Counters of a store (see `Stats` in the Rust core).
@@ -101,6 +105,7 @@ impl NativeStore {
       idle_expiry_ms: None,
       max_value_bytes: None,
       max_bytes: None,
+      shared_reads: None,
     });
     let idle_expiry = match options.idle_expiry_ms {
       Some(ms) if !(ms.is_finite() && ms > 0.0) => {
@@ -128,7 +133,13 @@ impl NativeStore {
         .max_value_bytes
         .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
     };
-    let host = Arc::new(Host::new(config));
+    let host = Arc::new(if options.shared_reads == Some(true) {
+      let shape = Shape::for_store(&config);
+      Host::with_segment(config, shape)
+        .map_err(|err| Error::from_reason(format!("cannot create the shared segment: {err}")))?
+    } else {
+      Host::new(config)
+    });
     let sweeper = Sweeper::start(&host, sweeper::interval_for(idle_expiry))
       .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?;
     let deliver: Arc<PushFn> = Arc::new(
@@ -145,6 +156,13 @@ impl NativeStore {
       local,
       _sweeper: sweeper,
     })
+  }
+
+  /// The descriptor (in this process) of the read-only shared segment, if
+  /// the store is published (see `SharedReader`).
+  #[napi(getter)]
+  pub fn segment_fd(&self) -> Option<i32> {
+    self.host.segment_fd()
   }
 
   /// The owner number of this process's own requests.
@@ -211,6 +229,46 @@ fn connect_js(host: &Host, deliver: &Arc<PushFn>) -> Owner {
 #[napi(catch_unwind)]
 pub fn fail_batch(batch: String, code: String, message: String) -> String {
   protocol::fail_batch(&batch, &code, &message)
+}
+
+/// A read-only view of the segment another process publishes its store to.
+#[napi]
+pub struct SharedReader {
+  reader: Reader<Mapping>,
+  buffer: Vec<u8>,
+}
+
+#[napi]
+impl SharedReader {
+  /// Maps the segment process `pid` publishes as its descriptor `fd`.
+  #[napi(constructor)]
+  pub fn new(pid: u32, fd: i32) -> Result<Self> {
+    let reader = shm::open_published(pid, fd).map_err(|err| {
+      Error::from_reason(format!(
+        "cannot map the shared segment of process {pid}: {err}"
+      ))
+    })?;
+    Ok(SharedReader {
+      reader,
+      buffer: Vec::new(),
+    })
+  }
+
+  /// The value text under `key` (a stored key: namespace text then key
+  /// text, as JSON), or undefined when it is missing or expired. Throws
+  /// when the segment cannot answer (replaced, closed, or a slot the
+  /// writer left locked): then ask the host.
+  #[napi(catch_unwind)]
+  pub fn get(&mut self, key: String) -> Result<Option<String>> {
+    let found = self
+      .reader
+      .get(key.as_bytes(), clock::now_ms(), &mut self.buffer)
+      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
+    Ok(match found {
+      Some(_) => Some(String::from_utf8_lossy(&self.buffer).into_owned()),
+      None => None,
+    })
+  }
 }
 
 /// A connection to a store served on a local socket.

@@ -146,6 +146,13 @@ fn run_namespace_op<'t, S: Storage>(
       }
       Reply::Values(keys.iter().map(|key| tx.peek(key)).collect())
     }
+    Op::Used { keys, misses } => {
+      for key in &keys {
+        tx.get(&qualify(ns, key));
+      }
+      tx.count_misses(ns, misses);
+      Reply::Done
+    }
     Op::Keys { pattern } => Reply::Keys(tx.keys(ns, pattern.as_deref().map(Glob::new).as_ref())),
     Op::Size => Reply::Int(tx.size(ns) as i64),
     Op::Clear => {

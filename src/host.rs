@@ -19,7 +19,11 @@ use crate::locks::{LockTable, Notice};
 use crate::op::Reply;
 use crate::peers::{Owner, Peers, Sink};
 use crate::protocol::{self, Replies};
-use crate::store::{Store, StoreConfig};
+use crate::shm::memfd::Mapping;
+use crate::shm::mirror::Mirrored;
+use crate::shm::writer::Shape;
+use crate::shm::Published;
+use crate::store::{clock, Store, StoreConfig, Table};
 use crate::sweeper::{Alarm, Timed};
 use crate::watch::Watches;
 
@@ -33,8 +37,14 @@ const SWEEP_CHUNK: usize = 1024;
 /// a millisecond.
 pub const BATCH_CHUNK: usize = 1024;
 
+/// Where a host's entries live: its heap, published to a shared segment
+/// when it has one.
+pub type HostStorage = Mirrored<Table, Arc<Mapping>>;
+
 pub struct Host {
-  store: Arc<Store>,
+  store: Arc<Store<HostStorage>>,
+  /// The segment readers in other processes map, when there is one.
+  segment: Option<Published>,
   locks: Mutex<LockTable>,
   watches: Arc<Watches>,
   peers: Arc<Peers>,
@@ -42,13 +52,34 @@ pub struct Host {
 }
 
 impl Host {
+  /// A host whose store lives in its heap only.
   pub fn new(config: StoreConfig) -> Self {
-    let store = Arc::new(Store::new(config));
+    Host::build(config, None, None)
+  }
+
+  /// A host that also publishes its store to a shared segment of `shape`,
+  /// which readers in other processes can map (see [`crate::shm`]).
+  pub fn with_segment(config: StoreConfig, shape: Shape) -> std::io::Result<Self> {
+    let (published, writer) = Published::create(shape)?;
+    Ok(Host::build(config, Some(published), Some(writer)))
+  }
+
+  fn build(
+    config: StoreConfig,
+    segment: Option<Published>,
+    writer: Option<crate::shm::writer::Writer<Arc<Mapping>>>,
+  ) -> Self {
+    let idle = config
+      .idle_expiry
+      .map(|idle| (idle.as_millis() as u64).max(1));
+    let storage = Mirrored::new(Table::default(), writer, idle);
+    let store = Arc::new(Store::with_storage(config, storage));
     let peers = Arc::new(Peers::default());
     let watches = Arc::new(Watches::new(peers.clone()));
     store.set_observer(watches.clone());
     Host {
       store,
+      segment,
       locks: Mutex::new(LockTable::default()),
       watches,
       peers,
@@ -56,8 +87,13 @@ impl Host {
     }
   }
 
-  pub fn store(&self) -> &Store {
+  pub fn store(&self) -> &Store<HostStorage> {
     &self.store
+  }
+
+  /// The read-only descriptor of the segment this host publishes, if any.
+  pub fn segment_fd(&self) -> Option<i32> {
+    self.segment.as_ref().map(Published::read_only_fd)
   }
 
   /// Registers a connected process; its pushes go to the sink `sink_for`
@@ -140,6 +176,9 @@ impl Timed for Host {
   /// Removes expired entries, ends leases and waits that ran out. Answers
   /// when the next lease or wait runs out.
   fn tick(&self) -> Option<Instant> {
+    if let Some(segment) = &self.segment {
+      segment.heartbeat(clock::now_ms());
+    }
     loop {
       let mut tx = self.store.begin();
       let removed = tx.expire_due(SWEEP_CHUNK) + tx.expire_idle(SWEEP_CHUNK);
@@ -320,5 +359,48 @@ mod tests {
       seen.is_some(),
       "another caller never got in during a batch of {n} requests"
     );
+  }
+
+  #[test]
+  fn a_published_store_is_read_from_its_segment_and_reads_come_back_as_uses() {
+    let config = StoreConfig {
+      max_entries: Some(3),
+      ..StoreConfig::default()
+    };
+    let shape = Shape::for_store(&config);
+    let host = Host::with_segment(config, shape).unwrap();
+    let fd = host.segment_fd().expect("published");
+    let reader = crate::shm::open_published(std::process::id(), fd).unwrap();
+    let read = |key: &str| {
+      let mut out = Vec::new();
+      let found = reader
+        .get(key.as_bytes(), clock::now_ms(), &mut out)
+        .unwrap();
+      found.map(|_| String::from_utf8(out).unwrap())
+    };
+    apply_batch(
+      &host,
+      r#"[[1,"set","a",{"x":1}],[2,"set","b",2],[3,"set","c",3,{"ns":"n"}]]"#,
+    );
+    assert_eq!(read(r#""a""#).as_deref(), Some(r#"{"x":1}"#));
+    assert_eq!(
+      read(r#""n""c""#).as_deref(),
+      Some("3"),
+      "a namespaced key, as the store keeps it"
+    );
+    // "a" read elsewhere, then told: it is the most recent, so a new key evicts "b".
+    assert_eq!(
+      apply_batch(&host, r#"[[4,"used",null,{"hits":["a"],"misses":2}]]"#),
+      "[[4,0]]"
+    );
+    apply_batch(&host, r#"[[5,"set","d",4]]"#);
+    assert_eq!(
+      read(r#""b""#),
+      None,
+      "evicted, and gone from the segment too"
+    );
+    assert_eq!(read(r#""a""#).as_deref(), Some(r#"{"x":1}"#));
+    let stats = host.store().stats();
+    assert_eq!((stats.hits, stats.misses), (1, 2));
   }
 }

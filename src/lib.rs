@@ -38,8 +38,8 @@ mod binding;
 #[cfg(test)]
 mod layers {
   const LAYERS: &[&str] = &[
-    "error", "store", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper", "host",
-    "socket", "binding",
+    "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
+    "host", "socket", "binding",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

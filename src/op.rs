@@ -99,6 +99,12 @@ pub enum Op<'a> {
     pattern: String,
     subscription: u64,
   },
+  /// Reads another process made from the shared segment: each key read
+  /// counts as a use and a hit (as a `get` would), and `misses` more misses.
+  Used {
+    keys: Vec<&'a [u8]>,
+    misses: u64,
+  },
   Unwatch {
     subscription: u64,
   },
@@ -118,6 +124,7 @@ impl Op<'_> {
         | Op::Keys { .. }
         | Op::Size
         | Op::Stats
+        | Op::Used { .. }
     )
   }
 }

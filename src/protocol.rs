@@ -29,6 +29,7 @@
 //! | `"extend"`  | the key  | `[token, lease]`                    | `true`/`false`: whether it still held it |
 //! | `"watch"`   | a glob pattern | a subscription id              | nothing                             |
 //! | `"unwatch"` | `null`   | the subscription id                 | `true`/`false`                      |
+//! | `"used"`    | `null`   | `{hits: [key, ...], misses}`: reads made from the shared segment | nothing |
 //!
 //! Locks and subscriptions belong to the connected process (the *owner*)
 //! that asked for them, and end when it goes away. A `lock` request that
@@ -109,6 +110,14 @@ struct Options<'a> {
 /// A field that is there, whatever its value (`null` too).
 fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<&'de RawValue>, D::Error> {
   <&RawValue>::deserialize(field).map(Some)
+}
+
+#[derive(Deserialize)]
+struct UsedArgs<'a> {
+  #[serde(borrow)]
+  hits: Vec<&'a RawValue>,
+  #[serde(default)]
+  misses: u64,
 }
 
 #[derive(Deserialize)]
@@ -255,6 +264,17 @@ fn read_namespace_op<'a>(
         .map_err(|_| StoreError::Protocol("watch takes a pattern string".into()))?,
       subscription: arg_as(arg, "watch takes a subscription id")?,
     },
+    "used" => {
+      let used: UsedArgs = arg_as(arg, "used takes {hits: [key, ...], misses}")?;
+      Op::Used {
+        keys: used
+          .hits
+          .into_iter()
+          .map(key_bytes)
+          .collect::<Result<_, _>>()?,
+        misses: used.misses,
+      }
+    }
     "unwatch" => Op::Unwatch {
       subscription: arg_as(arg, "unwatch takes a subscription id")?,
     },

@@ -32,6 +32,12 @@ pub mod words;
 pub mod writer;
 
 use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+
+use memfd::Mapping;
+use writer::{Identity, Shape, Writer};
 
 /// Why a read from a segment failed. None of these is a miss: a caller
 /// answers them by asking the host instead.
@@ -60,6 +66,55 @@ impl fmt::Display for ShmError {
 }
 
 impl std::error::Error for ShmError {}
+
+/// A segment a host publishes: its memory file, a read-only descriptor of
+/// it to hand to readers, and the mapping the writer writes through.
+pub struct Published {
+  _file: OwnedFd,
+  read_only: OwnedFd,
+  mapping: Arc<Mapping>,
+}
+
+impl Published {
+  /// Creates a segment of `shape` and its writer, as generation 1 of this process.
+  pub fn create(shape: Shape) -> io::Result<(Published, Writer<Arc<Mapping>>)> {
+    let (file, mapping) = memfd::create("sharedmemory", shape.words() * 8)?;
+    let read_only = memfd::read_only(&file)?;
+    let mapping = Arc::new(mapping);
+    let who = Identity {
+      generation: 1,
+      pid: u64::from(std::process::id()),
+      start_ms: crate::store::clock::now_ms(),
+    };
+    let writer = Writer::create(mapping.clone(), shape, who);
+    Ok((
+      Published {
+        _file: file,
+        read_only,
+        mapping,
+      },
+      writer,
+    ))
+  }
+
+  /// The read-only descriptor readers open (as `/proc/<pid>/fd/<fd>`).
+  pub fn read_only_fd(&self) -> RawFd {
+    self.read_only.as_raw_fd()
+  }
+
+  /// Records a sign of life (see [`layout::H_HEARTBEAT`]).
+  pub fn heartbeat(&self, now: u64) {
+    writer::heartbeat(&self.mapping, now);
+  }
+}
+
+/// Opens, read-only, the segment that process `pid` publishes as its
+/// descriptor `fd` (the same user's process: the kernel checks).
+pub fn open_published(pid: u32, fd: i32) -> io::Result<reader::Reader<Mapping>> {
+  let file = std::fs::File::open(format!("/proc/{pid}/fd/{fd}"))?;
+  let mapping = memfd::map_read_only(&OwnedFd::from(file))?;
+  reader::Reader::open(mapping).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
+}
 
 #[cfg(test)]
 mod tests;

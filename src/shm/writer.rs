@@ -23,6 +23,23 @@ pub struct Shape {
 }
 
 impl Shape {
+  /// A segment for a store of `config`: slots for at least 64 Ki keys (or
+  /// the entry bound, within the 7/8 load bound), and an arena of 256 MiB
+  /// (or three times the byte bound). Its pages cost memory only once
+  /// written, so an arena larger than the data costs address space only.
+  pub fn for_store(config: &crate::store::StoreConfig) -> Shape {
+    let keys = config
+      .max_entries
+      .map_or(0, |max| max.saturating_mul(8) / 7 + 1);
+    let bytes = config
+      .max_bytes
+      .map_or(256 << 20, |max| max.saturating_mul(3).max(16 << 20));
+    Shape {
+      capacity: keys.max(1 << 16),
+      arena_words: bytes.min(1 << 36) / 8,
+    }
+  }
+
   pub fn capacity(&self) -> usize {
     self.capacity.max(8).next_power_of_two()
   }
@@ -161,11 +178,6 @@ impl<R: Region> Writer<R> {
     self.live == 0
   }
 
-  /// Records a sign of life at store millisecond `now`.
-  pub fn heartbeat(&self, now: u64) {
-    self.words()[H_HEARTBEAT].store(now, Ordering::Release);
-  }
-
   /// Tells readers to stop using this segment: generation `by` replaces it
   /// ([`CLOSED`]: nothing does). Nothing is published here afterwards.
   pub fn supersede(&self, by: u64) {
@@ -246,6 +258,13 @@ impl<R: Region> Writer<R> {
   fn unlock(&self, slot: usize, even: u64) {
     self.words()[slot_at(slot) + S_SEQ].store(even + 2, Ordering::Release);
   }
+}
+
+/// Records the writer's sign of life in a segment it writes, at store
+/// millisecond `now`, from outside the writer (which lives under the
+/// store's lock): the heartbeat is a word of its own.
+pub fn heartbeat(region: &impl Region, now: u64) {
+  region.words()[H_HEARTBEAT].store(now, Ordering::Release);
 }
 
 enum Probe {

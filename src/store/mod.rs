@@ -265,6 +265,14 @@ impl<S: Storage> Txn<'_, S> {
     self.alive(entry).then_some(slot)
   }
 
+  /// Counts `n` misses in namespace `ns` (reads that found nothing, made
+  /// elsewhere: see [`crate::op::Op::Used`]).
+  pub fn count_misses(&mut self, ns: &[u8], n: u64) {
+    if n > 0 {
+      self.state.counters.of(ns).misses += n;
+    }
+  }
+
   /// Applies a use of an entry: it becomes the most recently used, its idle
   /// timer restarts from the use's time, and its namespace counts a hit. A
   /// use of an entry that is gone since is ignored.

@@ -61,6 +61,7 @@ function create(config) {
   // Every backend encodes values with this process's `serialization`, and
   // refuses a host that announces another one.
   const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout, serialization: config.serialization }
+  const reading = { ...timing, sharedReads: config.sharedReads }
   const style = { callbackStyle: config.callbackStyle }
   const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'
@@ -72,7 +73,7 @@ function create(config) {
   }
   if (cluster.isPrimary) {
     const relay = new RelayHost({ managerId: config.manager, socket, timeout: config.timeout })
-    return createController(new BatchingBackend(relay.transport(), timing), { role: 'master', ...style })
+    return createController(new BatchingBackend(relay.transport(), reading), { role: 'master', ...style })
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
     const store = new HostedStore(config)
@@ -80,7 +81,7 @@ function create(config) {
     return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'manager', ...style })
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
-  return createController(new BatchingBackend(transport, timing), { role: 'worker', ...style })
+  return createController(new BatchingBackend(transport, reading), { role: 'worker', ...style })
 }
 
 module.exports = { init, SharedMemoryError, codes, defaults }

@@ -17,9 +17,12 @@ const defaults = Object.freeze({
   // keeps Buffers, Dates, Maps, Sets, BigInts, cycles...). Every process of
   // the app must use the same; see lib/serialization.js.
   serialization: 'json',
+  // Whether workers read get()s straight from a segment of shared memory
+  // the host publishes its store to (Linux), instead of asking the host.
+  sharedReads: true,
 })
 
-const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization']
+const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads']
 
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
@@ -70,6 +73,8 @@ function normalizeConfig(config) {
   }
   const transport = config.transport === undefined ? defaults.transport : config.transport
   if (transport !== 'socket' && transport !== 'ipc') throw fail('transport must be "socket" or "ipc"')
+  const sharedReads = config.sharedReads === undefined ? defaults.sharedReads : config.sharedReads
+  if (typeof sharedReads !== 'boolean') throw fail(`sharedReads must be true or false, got ${String(sharedReads)}`)
   return {
     transport,
     cache: normalizeCache(config.cache),
@@ -80,6 +85,8 @@ function normalizeConfig(config) {
       config.maxValueSize === undefined ? defaults.maxValueSize : positive(config.maxValueSize, 'maxValueSize', { integer: true }),
     callbackStyle,
     serialization: normalizeSerialization(config.serialization, fail),
+    // Shared memory segments are built on Linux's memfd.
+    sharedReads: sharedReads && process.platform === 'linux',
   }
 }
 
@@ -91,6 +98,7 @@ function storeOptions(config) {
     maxBytes: cache && cache.maxBytes !== null ? cache.maxBytes : undefined,
     idleExpiryMs: cache && cache.type === 'expire' ? cache.expire : undefined,
     maxValueBytes: Math.min(config.maxValueSize, 0xffffffff),
+    sharedReads: config.sharedReads,
   }
 }
 

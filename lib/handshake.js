@@ -15,10 +15,14 @@
 
 const { tryConnect } = require('./transports/socket')
 
-/** What a host announces (welcome, hosting): its limits and, when it serves one, its socket. */
-function announcement({ maxValueSize, serialization }, socket) {
+/**
+ * What a host announces (welcome, hosting): its limits and, when it has
+ * them, its socket and the segment it publishes its store to ({pid, fd}).
+ */
+function announcement({ maxValueSize, serialization }, socket, segment) {
   const fields = { maxValueSize, serialization }
   if (socket) fields.socket = socket
+  if (segment) fields.segment = segment
   return fields
 }
 
@@ -35,7 +39,7 @@ function join(backend, announced, { socket, timeout }, connect = tryConnect) {
     const transport = connect(announced.socket, { timeout })
     if (transport) backend.useTransport(transport)
   }
-  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization })
+  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization, segment: announced.segment })
 }
 
 /**

@@ -37,7 +37,7 @@ class MasterHost {
    * @param {boolean} options.socket whether to serve the store on a socket too
    */
   constructor({ store, maxValueSize, serialization, socket }) {
-    const welcome = announcement({ maxValueSize, serialization }, socket ? store.listen() : null)
+    const welcome = announcement({ maxValueSize, serialization }, socket ? store.listen() : null, store.segment())
     const outboxes = new Map() // worker id → what waits to be written to it (lib/channel-outbox.js)
     const outboxOf = (worker) => {
       let outbox = outboxes.get(worker.id)
@@ -67,7 +67,7 @@ class MasterHost {
 class ManagerHost {
   /** Options as MasterHost's. */
   constructor({ store, maxValueSize, serialization, socket }) {
-    const hosting = announcement({ maxValueSize, serialization }, socket ? store.listen() : null)
+    const hosting = announcement({ maxValueSize, serialization }, socket ? store.listen() : null, store.segment())
     let acknowledged = false
     // Each process the master relays for (origin: a worker id, or 0 for the master) is an owner of
     // the store; its pushes go back through the master.

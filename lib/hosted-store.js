@@ -87,6 +87,15 @@ class HostedStore {
     }
   }
 
+  /**
+   * The segment this store is published to, for workers to map read-only
+   * (lib/shared-reads.js): {pid, fd}, or null when it is not published.
+   */
+  segment() {
+    const fd = this.#native.segmentFd
+    return fd === null || fd === undefined ? null : { pid: process.pid, fd }
+  }
+
   stats() {
     return this.#native.stats()
   }

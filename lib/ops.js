@@ -51,6 +51,7 @@ const OPS = Object.freeze({
   extend: flags('keyed owned'),
   watch: flags('owned'), // its key is the glob pattern
   unwatch: flags('owned'),
+  used: flags('readOnly'), // reads made from the shared segment, reported (lib/shared-reads.js)
 })
 
 function flags(names) {

@@ -80,7 +80,7 @@ class RelayHost {
 
   #onManagerReady(manager, message) {
     const first = this.#welcome === null
-    if (first) this.#welcome = announcement(message, message.socket)
+    if (first) this.#welcome = announcement(message, message.socket, message.segment)
     post(manager, seal('welcome', this.#welcome)) // acknowledges 'hosting'
     if (!first) return
     for (const id of this.#greeted) {

@@ -28,7 +28,7 @@ test('OPS has flags for exactly the ops of the batch format', (t) => {
 
 test('read-only ops are the reads; the ones that count as a use are flagged; locks may wait', (t) => {
   const readOnly = Object.keys(OPS).filter((op) => OPS[op].readOnly)
-  t.deepEqual(readOnly.sort(), ['get', 'has', 'keys', 'mget', 'size', 'stats', 'ttl'])
+  t.deepEqual(readOnly.sort(), ['get', 'has', 'keys', 'mget', 'size', 'stats', 'ttl', 'used'])
   const touches = Object.keys(OPS).filter((op) => OPS[op].touches)
   t.deepEqual(touches.sort(), ['get', 'mget'])
   t.true(touches.every((op) => OPS[op].readOnly))

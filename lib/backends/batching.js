@@ -26,8 +26,9 @@
 const { capabilities } = require('../backend')
 const { SharedMemoryError } = require('../errors')
 const { Pending, succeed, fail, rejected } = require('../pending')
-const { Request } = require('../ops')
+const { OPS, Request } = require('../ops')
 const { mismatch } = require('../serialization')
+const { SharedReads } = require('../shared-reads')
 const { Subscriptions } = require('../subscriptions')
 
 const CONNECTING = 'connecting'
@@ -54,6 +55,11 @@ class BatchingBackend {
   serialization
   #refusal = null // the error every call fails with: the host's serialization differs, or close() was called
   #failedAtOnce = 0 // calls failed before any I/O since the event loop last turned (see #failAtOnce)
+  #wantsSharedReads // this process's sharedReads option
+  #reads = null // the host's shared segment, mapped (lib/shared-reads.js), while it may be read
+  #lastWrite = 0 // the id of this process's latest request that changes stored data
+  #usesScheduled = false
+  #answers = [] // gets read from the segment this turn, answered together once the event loop turns
 
   /**
    * @param transport see above
@@ -62,9 +68,11 @@ class BatchingBackend {
    * @param {number} options.connectTimeout ms to wait for the host before calls fail with ERR_NO_HOST
    * @param {string} [options.serialization] this process's option
    * @param {object} [options.ready] the host's limits when it serves already ({maxValueSize, serialization})
+   * @param {boolean} [options.sharedReads] whether gets may be read from a segment the host publishes
    */
-  constructor(transport, { timeout, connectTimeout, ready = null, serialization = 'json' }) {
+  constructor(transport, { timeout, connectTimeout, ready = null, serialization = 'json', sharedReads = false }) {
     this.serialization = serialization
+    this.#wantsSharedReads = sharedReads
     this.#timeout = timeout
     this.#pending = new Pending(timeout, (message) => this.#timedOut(message))
     this.#transport = transport
@@ -109,7 +117,24 @@ class BatchingBackend {
       this.#transport.hello()
       return this.#failAtOnce(noHost())
     }
+    if (this.#reads !== null) {
+      if (request.op === 'get' && !this.#pending.has(this.#lastWrite)) {
+        const text = this.#reads.get(request.ns, request.key)
+        if (text !== null) {
+          this.#reportUses()
+          return this.#answerLater(request.map, text)
+        }
+      }
+      // Reads made from the segment before this request reach the host before it.
+      if (this.#reads.pending) this.#queueUses()
+    }
+    return this.#enqueue(request)
+  }
+
+  #enqueue(request) {
     const id = this.#nextId++
+    const flags = OPS[request.op]
+    if (!flags.readOnly && !flags.owned) this.#lastWrite = id
     const promise = this.#pending.add(id, request.map, request.wait)
     this.#queueIds.push(id)
     this.#queue.push(encodeRequest(id, request))
@@ -137,8 +162,17 @@ class BatchingBackend {
         `sharedmemory: sync calls need the socket transport; this process uses ${this.#transport.name}`,
       )
     }
-    this.#flush()
     const count = requests.length
+    if (count === 1 && requests[0].op === 'get' && this.#reads !== null && !this.#pending.has(this.#lastWrite)) {
+      const text = this.#reads.get(requests[0].ns, requests[0].key)
+      if (text !== null) {
+        this.#reportUses()
+        const value = text === undefined ? undefined : JSON.parse(text)
+        return [requests[0].map ? requests[0].map(value) : value]
+      }
+    }
+    if (this.#reads !== null && this.#reads.pending) this.#queueUses()
+    this.#flush() // a sync call's own writes are answered before it returns: nothing to note
     let batch
     if (count === 1) batch = `[${encodeRequest(this.#nextId++, requests[0])}]`
     else {
@@ -192,10 +226,14 @@ class BatchingBackend {
     transport.attach(this)
   }
 
-  /** The host serves the store; `limits` carries its maxValueSize and serialization. */
+  /**
+   * The host serves the store; `limits` carries its maxValueSize and
+   * serialization, and the segment it publishes its store to, if it does.
+   */
   hostReady(limits) {
     if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
+    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment)
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
@@ -238,6 +276,7 @@ class BatchingBackend {
 
   /** The host is gone: everything pending fails now, later calls fail at once. */
   down(code, message) {
+    this.#reads = null // what the segment shows is the dead host's
     this.#state = UNREACHABLE
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
@@ -247,6 +286,7 @@ class BatchingBackend {
   // ---- Inside ----
 
   #refuse(err) {
+    this.#reads = null
     this.#refusal = err
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
@@ -266,6 +306,53 @@ class BatchingBackend {
     const promise = new Promise((resolve, reject) => setImmediate(reject, err))
     promise.catch(noop)
     return promise
+  }
+
+  /**
+   * Sends the reads made from the shared segment to the host, as uses:
+   * after this turn, or at once when many wait (a long run of sync reads).
+   */
+  #reportUses() {
+    if (this.#reads.full) return this.#sendUses()
+    if (this.#usesScheduled) return
+    this.#usesScheduled = true
+    process.nextTick(() => this.#sendUses())
+  }
+
+  /**
+   * A get read from the segment is answered once the event loop has
+   * turned, all of one turn's together: as a reply would be, so a loop of
+   * awaited gets still lets timers and I/O run.
+   */
+  #answerLater(map, text) {
+    let settle
+    const promise = new Promise((resolve, reject) => (settle = { resolve, reject, map, text }))
+    if (this.#answers.push(settle) === 1) setImmediate(() => this.#answerAll())
+    return promise
+  }
+
+  #answerAll() {
+    const answers = this.#answers
+    this.#answers = []
+    for (const { resolve, reject, map, text } of answers) {
+      try {
+        const value = text === undefined ? undefined : JSON.parse(text)
+        resolve(map ? map(value) : value)
+      } catch (err) {
+        reject(err)
+      }
+    }
+  }
+
+  #sendUses() {
+    this.#usesScheduled = false
+    if (this.#reads === null || !this.#reads.pending) return
+    this.#queueUses()
+    this.#flush()
+  }
+
+  #queueUses() {
+    for (const used of this.#reads.takeUses()) this.#enqueue(used)
   }
 
   #refused() {

@@ -195,13 +195,19 @@ async function master() {
   finishing = true
   masterLoad = false
   await masterLoop
-  for (const w of workers.values()) if (!w.exited) w.worker.send({ soak: 'stop' })
+  for (const w of workers.values()) {
+    try {
+      if (!w.exited) w.worker.send({ soak: 'stop' })
+    } catch {
+      // its channel closed: it is reported below, having sent no final report
+    }
+  }
   const waitUntil = Date.now() + 30000
   while ([...workers.values()].some((w) => !w.exited && !w.done) && Date.now() < waitUntil) {
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   clearInterval(sampler)
-  for (const [id, w] of workers) if (!w.done && !w.exited) fail(`worker ${id} sent no final report within 30 s`)
+  for (const [id, w] of workers) if (!w.done) fail(`worker ${id} sent no final report${w.exited ? ' (it exited)' : ' within 30 s'}`)
   let stats = null
   try {
     stats = await memory.stats()

@@ -744,6 +744,34 @@ mod tests {
   }
 
   #[test]
+  fn every_check_has_its_fuzz_target_and_every_target_its_check() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    for (name, _) in TARGETS {
+      let file = fuzz.join(format!("fuzz_targets/{name}.rs"));
+      let code =
+        std::fs::read_to_string(&file).unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+      assert!(
+        code.contains(&format!("fuzzing::{name}(data)")),
+        "{} runs {name}",
+        file.display()
+      );
+      assert!(
+        manifest.contains(&format!("name = \"{name}\"")),
+        "fuzz/Cargo.toml has a [[bin]] {name}"
+      );
+    }
+    for entry in std::fs::read_dir(fuzz.join("fuzz_targets")).unwrap() {
+      let path = entry.unwrap().path();
+      let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+      assert!(
+        TARGETS.iter().any(|(name, _)| *name == stem),
+        "{stem} is in TARGETS"
+      );
+    }
+  }
+
+  #[test]
   fn the_reply_check_sees_missing_and_extra_replies() {
     let items: Vec<&RawValue> =
       serde_json::from_str(r#"[[5,"lock","k",{"lease":1}],[5,"get","k",0]]"#).unwrap();

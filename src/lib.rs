@@ -15,6 +15,8 @@
 //! - [`socket`]: the local-socket transport, served by Rust threads.
 //! - [`sweeper`]: the background thread for expiry, leases and waits.
 //! - `binding`: the thin napi layer that exposes the above to JavaScript.
+//! - `fuzzing` (tests and fuzz builds only): the checks the fuzz targets
+//!   in `fuzz/` run, which `cargo test` also runs over their seed corpus.
 #![deny(clippy::all)]
 
 pub mod error;
@@ -32,6 +34,9 @@ pub mod watch;
 
 mod binding;
 
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
+
 /// The modules from the bottom up. A module may use those below it, never
 /// one beside or above it, so there is no import circle and background
 /// work (the sweeper) does not know its owner. Tests may use anything.
@@ -39,7 +44,7 @@ mod binding;
 mod layers {
   const LAYERS: &[&str] = &[
     "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
-    "host", "socket", "binding",
+    "host", "socket", "binding", "fuzzing",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

@@ -374,11 +374,12 @@ fn key_bytes(key: &RawValue) -> Result<&[u8], StoreError> {
   }
 }
 
+/// The id of a request that could not be read, if it has one. Read as raw
+/// JSON, which (unlike a `serde_json::Value`) takes lone surrogates, so a
+/// request holding one keeps its id.
 fn request_id(item: &RawValue) -> Option<u64> {
-  serde_json::from_str::<serde_json::Value>(item.get())
-    .ok()?
-    .get(0)?
-    .as_u64()
+  let fields = serde_json::from_str::<Vec<&RawValue>>(item.get()).ok()?;
+  serde_json::from_str(fields.first()?.get()).ok()
 }
 
 // Writing.
@@ -638,6 +639,9 @@ mod tests {
       (Some(3), "ERR_INVALID_KEY")
     );
     assert!(parse_batch("{").is_err());
+    // Found by fuzzing (fuzz/corpus/parse_batch/unreadable_lone_surrogate.json).
+    let failed = one(r#"[[5,"get","\ud800",0,{"nx":1}]]"#).unwrap_err();
+    assert_eq!(failed.id, Some(5), "a lone surrogate keeps the id");
   }
 
   #[test]

@@ -302,7 +302,8 @@ impl<S: Storage> Txn<'_, S> {
     }
     match self.state.table.peek(key).map(|entry| entry.expires) {
       Some(NEVER) | None => -1,
-      Some(at) => (at - self.now) as i64,
+      // A TTL of more than i64::MAX ms (JavaScript allows 1e300) is that many.
+      Some(at) => i64::try_from(at - self.now).unwrap_or(i64::MAX),
     }
   }
 

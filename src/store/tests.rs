@@ -267,6 +267,17 @@ fn ttl_keys_vanish_at_their_deadline_and_are_reclaimed() {
 }
 
 #[test]
+fn a_ttl_too_long_for_an_i64_is_never_negative() {
+  // Found by fuzzing (fuzz/corpus/store_ops/huge_ttl.txt): JavaScript allows {ttl: 1e300}.
+  let store = Store::new(StoreConfig::default());
+  let mut tx = store.begin();
+  tx.set(&key("a"), b"1", &ttl(u64::MAX)).unwrap();
+  assert_eq!(tx.ttl(&key("a")), i64::MAX);
+  assert!(tx.expire(&key("a"), u64::MAX / 2 + 1));
+  assert_eq!(tx.ttl(&key("a")), i64::MAX);
+}
+
+#[test]
 fn expire_persist_and_plain_set_manage_the_ttl() {
   let store = Store::new(StoreConfig::default());
   let t0 = Instant::now();

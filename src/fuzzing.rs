@@ -13,6 +13,13 @@
 //!   batch that is JSON, with exactly one reply per request in order (a
 //!   lock request that has to wait may have none), every push is JSON, and
 //!   the store answers a follow-up request.
+//! - [`read_frame`]: the socket's frame reader (the handshake's too, with
+//!   its small limit) over any bytes, arriving in pieces of any size: the
+//!   frames a plain decoder finds, no frame over the limit, and a buffer
+//!   never larger than what arrived allows.
+//! - [`shm_reader`]: a reader of a shared segment whose slots and records
+//!   are any bytes: every get answers (a value, a miss or an error)
+//!   without panicking or hanging.
 //! - [`store_ops`]: a series of operations decoded from the input (see
 //!   [`store_ops`] for the format) applied in batches to a [`Host`] with a
 //!   bound decoded from the input; after each batch the counters agree with
@@ -41,6 +48,8 @@ pub const TARGETS: &[(&str, Check)] = &[
   ("parse_batch", parse_batch),
   ("host_apply", host_apply),
   ("store_ops", store_ops),
+  ("read_frame", read_frame),
+  ("shm_reader", shm_reader),
 ];
 
 // Target: parse_batch.
@@ -98,6 +107,127 @@ pub fn host_apply(data: &[u8]) {
     "[[1,0],[2,1,[7]]]",
     "after {text}"
   );
+}
+
+// Target: read_frame.
+
+/// Input bytes handed out in pieces whose sizes cycle through `sizes`.
+struct Pieces<'a> {
+  data: &'a [u8],
+  sizes: &'a [u8],
+  next: usize,
+}
+
+impl std::io::Read for Pieces<'_> {
+  fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+    let size = self
+      .sizes
+      .get(self.next % self.sizes.len().max(1))
+      .map_or(7, |&n| usize::from(n) + 1);
+    self.next += 1;
+    let n = size.min(buf.len()).min(self.data.len());
+    buf[..n].copy_from_slice(&self.data[..n]);
+    self.data = &self.data[n..];
+    Ok(n)
+  }
+}
+
+/// [`crate::socket::frame::read_frame`] over any bytes: the first byte picks
+/// the limit (the handshake's, or a batch's of 1 MiB), the next four the
+/// sizes the bytes arrive in; the rest is the stream.
+pub fn read_frame(data: &[u8]) {
+  use crate::socket::frame::{read_frame, READ_STEP};
+  use crate::socket::HANDSHAKE_MAX_BYTES;
+  let Some((&pick, rest)) = data.split_first() else {
+    return;
+  };
+  let limit = if pick % 2 == 0 {
+    HANDSHAKE_MAX_BYTES
+  } else {
+    1 << 20
+  };
+  let (sizes, stream) = rest.split_at(rest.len().min(4));
+  let mut input = Pieces {
+    data: stream,
+    sizes,
+    next: 0,
+  };
+  let (mut buf, mut at) = (Vec::new(), 0usize);
+  while let Ok(true) = read_frame(&mut input, &mut buf, limit) {
+    // A plain decoder finds the same frame at the same place.
+    let header: [u8; 4] = stream[at..at + 4].try_into().unwrap();
+    let len = u32::from_le_bytes(header) as usize;
+    assert!(
+      len <= limit,
+      "a frame of {len} bytes passed a limit of {limit}"
+    );
+    assert_eq!(buf, &stream[at + 4..at + 4 + len]);
+    at += 4 + len;
+    let received = stream.len() - input.data.len();
+    assert!(
+      buf.capacity() <= 2 * received + READ_STEP,
+      "a buffer of {} bytes after {received} bytes arrived",
+      buf.capacity()
+    );
+  }
+  // However the stream ended (cleanly, cut short, over the limit).
+  let received = stream.len() - input.data.len();
+  assert!(
+    buf.capacity() <= 2 * received + READ_STEP,
+    "a buffer of {} bytes after {received} bytes",
+    buf.capacity()
+  );
+}
+
+// Target: shm_reader.
+
+/// A reader of a segment whose slot table and arena are the input's bytes
+/// (behind a header a writer made, so the reader opens it), asked for keys
+/// taken from the input: every answer is a value, a miss or an error, and
+/// none panics or hangs.
+pub fn shm_reader(data: &[u8]) {
+  use crate::shm::reader::Reader;
+  use crate::shm::words::{zeroed, Region};
+  use crate::shm::writer::{Identity, Shape, Writer};
+  use std::sync::atomic::Ordering;
+  let shape = Shape {
+    capacity: 8,
+    arena_words: 64,
+  };
+  let region = Arc::new(zeroed(shape.words()));
+  let mut writer = Writer::create(region.clone(), shape, Identity::default());
+  for key in [&b"\"a\""[..], b"\"b\"", b"\"c\""] {
+    writer.set(key, b"1", u64::MAX).unwrap();
+  }
+  let words = region.words();
+  let header = crate::shm::layout::HEADER_WORDS;
+  for (i, chunk) in data.chunks(8).enumerate() {
+    let Some(word) = words.get(header + i) else {
+      break;
+    };
+    let mut bytes = [0u8; 8];
+    bytes[..chunk.len()].copy_from_slice(chunk);
+    let mut value = u64::from_le_bytes(bytes);
+    if i % crate::shm::layout::SLOT_WORDS == 0 && i < shape.capacity() * 4 {
+      value &= !1; // sequence words even, so slots are read (a locked one is its own test)
+    }
+    word.store(value, Ordering::Relaxed);
+  }
+  let reader = Reader::open(region.clone()).expect("the header is the writer's");
+  let mut out = Vec::new();
+  for key in [
+    &b"\"a\""[..],
+    b"\"b\"",
+    b"\"c\"",
+    b"\"d\"",
+    data.get(..data.len().min(16)).unwrap_or_default(),
+  ] {
+    let _ = reader.get(key, 0, &mut out);
+    assert!(
+      out.len() <= shape.arena_words * 8,
+      "a value larger than the arena"
+    );
+  }
 }
 
 // Target: store_ops.

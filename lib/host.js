@@ -49,18 +49,37 @@ class MasterHost {
       const worker = cluster.workers[workerId]
       if (worker) outboxOf(worker).push(message)
     }
-    cluster.on('message', (worker, raw) => {
+    const onMessage = (worker, raw) => {
       const message = open(raw)
       if (!message) return // the app's own message, or garbage: not ours to judge
       if (message.k === 'hello') post(worker, seal('welcome', welcome))
       else if (message.k === 'req') {
         outboxOf(worker).reply(store.applyBatch(message.b, store.ownerOf(worker.id, pushTo)))
       }
-    })
-    cluster.on('exit', (worker) => {
+    }
+    const onExit = (worker) => {
       outboxes.delete(worker.id)
       store.forget(worker.id)
-    })
+    }
+    cluster.on('message', onMessage)
+    cluster.on('exit', onExit)
+    this.#stop = () => {
+      cluster.off('message', onMessage)
+      cluster.off('exit', onExit)
+      store.stopServing()
+      // Every worker's pending requests fail now, and later ones at once.
+      const down = seal('down', { code: 'ERR_HOST_EXITED', message: 'the master closed the store (close())' })
+      for (const worker of Object.values(cluster.workers ?? {})) if (worker) post(worker, down)
+    }
+  }
+
+  #stop
+
+  /** Stops serving: the socket closes, workers are told the store is gone, their later hellos go unanswered. */
+  close() {
+    const stop = this.#stop
+    this.#stop = null
+    if (stop) stop()
   }
 }
 

@@ -39,6 +39,8 @@ const { runtimeDir, writeFileAtomic, readFile, removeIfHolds, uid } = require('.
 const { SocketTransport } = require('./transports/socket')
 
 const HASH_DIGITS = 32
+/** Presented when no token is published: no host's token (64 hex digits from randomBytes) is ever this. */
+const NO_TOKEN = 'none'.repeat(16)
 
 /**
  * What identifies a store: ['name', name] for init({name}), or
@@ -90,11 +92,16 @@ class Election {
       this.#published(file, token)
       return { host: this.#candidate }
     }
-    const published = readFile(file)
-    if (!published || typeof published.token !== 'string') return { retry: 'the host has not written its token file yet' }
+    const found = readFile(file)
+    const published = found && typeof found.token === 'string' ? found : null
+    // With no token published yet, connect all the same (with a token that
+    // cannot match): the client checks whose server holds the name before
+    // it presents anything, so a name squatted by another user is told
+    // from a host that has not written its file yet.
+    const presented = published ? published.token : NO_TOKEN
     let transport
     try {
-      transport = new SocketTransport({ name: this.#socket, token: published.token }, { timeout: this.#config.timeout })
+      transport = new SocketTransport({ name: this.#socket, token: presented }, { timeout: this.#config.timeout })
     } catch (err) {
       if (/^ERR_NAME_TAKEN\b/.test(err.message)) {
         throw new SharedMemoryError(
@@ -104,6 +111,10 @@ class Election {
         )
       }
       return { retry: err.message } // the holder just died, or its token is not written yet
+    }
+    if (!published) {
+      transport.close() // cannot happen (no server takes NO_TOKEN), but if one did, it is not our host
+      return { retry: 'the host has not written its token file yet' }
     }
     const limits = {
       maxValueSize: Number.isInteger(published.maxValueSize) ? published.maxValueSize : this.#config.maxValueSize,

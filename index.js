@@ -36,7 +36,7 @@ const { DirectBackend } = require('./lib/backends/direct')
 const { normalizeConfig, defaults } = require('./lib/config')
 const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
-const { MasterHost, ManagerHost } = require('./lib/host')
+const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
 const { HostedStore } = require('./lib/hosted-store')
 const { ElectedBackend } = require('./lib/backends/elected')
 const { Election } = require('./lib/election')
@@ -77,7 +77,10 @@ function create(config) {
   // A store found by name: the one named, or, under PM2, the app's.
   const key = config.name !== null ? ['name', config.name] : config.manager === null ? pm2StoreKey(process.env, cluster.isWorker) : null
   if (key) {
-    const backend = new ElectedBackend(new Election(key, config), { ...timing, ...limits })
+    let door = null
+    const backend = new ElectedBackend(new Election(key, config), { ...timing, ...limits, onClose: () => door && door.close() })
+    // A cluster primary's own workers (they call init() with no name) are sent to the elected host.
+    if (cluster.isPrimary) door = new ElectedDoor(() => backend.current())
     return createController(backend, style)
   }
   if (cluster.isPrimary && config.manager === null) {

@@ -133,3 +133,18 @@ test('PM2 fork mode, 2 instances of one app (ecosystem file): they share one sto
   t.is(new Set(answers.map((answer) => answer.pid)).size, 2)
   t.deepEqual([(await get(ports[0], '/get')).value, (await get(ports[1], '/get')).value], [total, total])
 })
+
+test('PM2 fork mode, 1 instance running its own cluster of 2 workers: the workers share the store of the elected instance', async (t) => {
+  const home = pm2Home(t)
+  const [port] = await freePorts(1)
+  await pm2(home, ['start', APP, '--name', 'sm-own-cluster'], { PORT: String(port), OWN_CLUSTER: '2' })
+  const started = await instances([port], 2)
+  t.deepEqual(started.map((info) => [info.execMode, info.role, info.transport]), [
+    ['fork_mode', 'worker', 'socket'],
+    ['fork_mode', 'worker', 'socket'],
+  ])
+  const total = 200
+  const answers = await hits([port], total)
+  checkExact(t, answers, total)
+  t.is(new Set(answers.map((answer) => answer.pid)).size, 2)
+})

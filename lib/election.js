@@ -62,6 +62,8 @@ class Election {
   #candidate = null // the store this process would host: made at the first attempt, kept for later ones
   #hosting = null // {token, file} while this process hosts
   #onExit = null
+  /** The socket {name, token} of the host this process found last (itself, or the one it connected to). */
+  current = null
 
   /**
    * @param {string[]} key what identifies the store (see digest)
@@ -90,6 +92,7 @@ class Election {
     const token = crypto.randomBytes(32).toString('hex')
     if (this.#candidate.tryServe(this.#socket, token)) {
       this.#published(file, token)
+      this.current = { name: this.#socket, token }
       return { host: this.#candidate }
     }
     const found = readFile(file)
@@ -116,6 +119,7 @@ class Election {
       transport.close() // cannot happen (no server takes NO_TOKEN), but if one did, it is not our host
       return { retry: 'the host has not written its token file yet' }
     }
+    this.current = { name: this.#socket, token: published.token }
     const limits = {
       maxValueSize: Number.isInteger(published.maxValueSize) ? published.maxValueSize : this.#config.maxValueSize,
       serialization: typeof published.serialization === 'string' ? published.serialization : 'json',

@@ -112,4 +112,31 @@ class ManagerHost {
   }
 }
 
-module.exports = { MasterHost, ManagerHost }
+/**
+ * In a cluster primary whose store is elected by name (a PM2 fork-mode
+ * instance that runs its own cluster, or init({name})): its own workers,
+ * which call init() and say hello over cluster IPC, are welcomed with the
+ * socket of the elected host (this process, or the one it reaches), and
+ * connect to it directly. Over transport 'ipc' they are not served.
+ */
+class ElectedDoor {
+  #stop
+
+  /** @param {() => ({limits, socket} | null)} current the elected host's limits and socket, once known */
+  constructor(current) {
+    const onMessage = (worker, raw) => {
+      const message = open(raw)
+      if (!message || message.k !== 'hello') return
+      const found = current()
+      if (found) post(worker, seal('welcome', announcement(found.limits, found.socket)))
+    }
+    cluster.on('message', onMessage)
+    this.#stop = () => cluster.off('message', onMessage)
+  }
+
+  close() {
+    this.#stop()
+  }
+}
+
+module.exports = { MasterHost, ManagerHost, ElectedDoor }

@@ -35,6 +35,7 @@ const unelected = {
 
 class ElectedBackend extends BatchingBackend {
   #election
+  #onClose
   #limits
   #role = 'worker'
   #attempts = 0
@@ -47,12 +48,14 @@ class ElectedBackend extends BatchingBackend {
 
   /**
    * @param {import('../election').Election} election
-   * @param {object} options timeout, connectTimeout, maxValueSize, serialization
+   * @param {object} options timeout, connectTimeout, maxValueSize, serialization, and onClose (what
+   *   close() also does)
    */
-  constructor(election, { timeout, connectTimeout, maxValueSize, serialization }) {
+  constructor(election, { timeout, connectTimeout, maxValueSize, serialization, onClose = null }) {
     // keepAlive: no IPC channel keeps this process alive while it awaits a reply.
     super(unelected, { timeout, connectTimeout, serialization, keepAlive: true, onClose: () => this.#closing() })
     this.#election = election
+    this.#onClose = onClose
     this.#limits = { maxValueSize, serialization }
     this.#elect()
   }
@@ -104,7 +107,16 @@ class ElectedBackend extends BatchingBackend {
     }
   }
 
+  /** The elected host's limits and socket {name, token}, once one is found (for this process's own cluster workers). */
+  current() {
+    if (this.state !== 'ready' || !this.#election.current) return null
+    return { limits: this.#found, socket: this.#election.current }
+  }
+
+  #found = null
+
   #settled(limits) {
+    this.#found = limits
     this.hostReady(limits)
     if (this.lostAt !== null) {
       this.lastFailoverMs = performance.now() - this.lostAt
@@ -129,6 +141,7 @@ class ElectedBackend extends BatchingBackend {
   #closing() {
     this.#stopTimer()
     this.#election.resign()
+    if (this.#onClose) this.#onClose()
   }
 }
 

@@ -16,6 +16,11 @@ export declare class NativeClient {
    * each reply batch of `send`, and with `null` once the connection closes.
    */
   constructor(name: string, token: string, sendTimeoutMs: number, onReplies: (arg: string | undefined | null) => void)
+  /**
+   * Closes the connection: `onReplies` then gets `null`, and later sends
+   * answer false.
+   */
+  close(): void
   /** Sends a batch; answers false when the connection is broken. */
   send(batch: string): boolean
   /**
@@ -53,6 +58,18 @@ export declare class NativeStore {
   applyBatch(batch: string, owner?: number | undefined | null): string
   /** Serves this store on the local socket `name` to clients presenting `token`. */
   serveSocket(name: string, token: string): void
+  /**
+   * Serves this store on the local socket `name`, as `serveSocket`, but
+   * answers false instead of failing when another socket holds the name
+   * (how a host is elected: whoever binds the name hosts). Throws if this
+   * store is served already, or on any other failure.
+   */
+  tryServeSocket(name: string, token: string): boolean
+  /**
+   * Stops serving the socket: its name is free when this returns, and
+   * every connected process is disconnected. Does nothing if not served.
+   */
+  stopServing(): void
   stats(): StoreStats
 }
 

@@ -33,6 +33,14 @@ export type CacheConfig =
     }
 
 export interface Config<S extends CallbackStyle = CallbackStyle> {
+  /**
+   * Share the store of this name with every process of the same user on this machine that calls
+   * init() with it (any mix of scripts): the first to bind the name's socket hosts the store, the
+   * others connect, and when the host goes another is elected (its data is lost: the new host
+   * starts empty). Under PM2 the instances of one app do this without the option. Linux only.
+   * Cannot be combined with `manager` or with transport 'ipc'.
+   */
+  name?: string
   /** LRU or sliding-expiry bounds. Default: unbounded, as in 0.0.7. */
   cache?: CacheConfig
   /** Relay mode: the worker with this `cluster.worker.id` hosts the store and the master forwards to it. */
@@ -100,6 +108,12 @@ export type ErrorCode =
   | 'ERR_WATCH_OVERFLOW'
   /** This process's `serialization` option differs from the one of the process hosting the store. */
   | 'ERR_SERIALIZATION_MISMATCH'
+  /** close() was called in this process: pending and later calls fail with it. */
+  | 'ERR_CLOSED'
+  /** The socket name of a store found by name (or of a PM2 app) is held by a process of another user. */
+  | 'ERR_NAME_TAKEN'
+  /** The runtime directory that holds the token files of stores found by name is not private to this user. */
+  | 'ERR_UNSAFE_RUNTIME_DIR'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -178,10 +192,24 @@ export interface TtlOption {
  * takes an optional callback as its last argument; callbacks are always called asynchronously.
  */
 export interface Controller<S extends CallbackStyle = 'value'> extends EventEmitter {
-  /** 'master', 'worker', or 'manager' (the worker hosting the store in relay mode). */
+  /**
+   * 'master' (this process hosts the store: the cluster master, or the elected host of a store
+   * found by name or of a PM2 app), 'worker' (it reaches the store in another process), or
+   * 'manager' (the worker hosting the store in relay mode). For a store found by name it can
+   * change: a worker becomes 'master' when it is elected after the host went away.
+   */
   readonly role: 'master' | 'worker' | 'manager'
-  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
+  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
   readonly transport: 'local' | 'socket' | 'ipc'
+  /**
+   * Ends this process's part (whichever controller of this process it is called on): pending and
+   * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster
+   * master's workers get ERR_HOST_EXITED; the other processes of a store found by name elect a
+   * new host). A later init() starts afresh.
+   */
+  close(): Promise<void>
+  /** Whether close() was called in this process. */
+  readonly closed: boolean
 
   /**
    * Resolves once the store is reachable and sync calls can be made; rejects with ERR_NO_HOST when

@@ -10,6 +10,11 @@
 //                      IPC, switched to the socket at the handshake (lib/handshake.js)
 //   relay ({manager})  the worker with that id hosts the store (lib/host.js,
 //                      DirectBackend); the master forwards to it (lib/relay.js)
+//   by name            init({name}) in any process, and every instance of a PM2
+//                      app: the processes elect a host by binding the store's
+//                      socket name (lib/election.js, lib/pm2.js); the others
+//                      connect to it, and elect another when it goes
+//                      (lib/backends/elected.js)
 //
 // A call's path: lib/controller.js builds Request objects (lib/ops.js) →
 // the backend: lib/backends/direct.js in the hosting process, straight into
@@ -31,8 +36,11 @@ const { DirectBackend } = require('./lib/backends/direct')
 const { normalizeConfig, defaults } = require('./lib/config')
 const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
-const { MasterHost, ManagerHost } = require('./lib/host')
+const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
 const { HostedStore } = require('./lib/hosted-store')
+const { ElectedBackend } = require('./lib/backends/elected')
+const { Election } = require('./lib/election')
+const { pm2StoreKey } = require('./lib/pm2')
 const { RelayHost } = require('./lib/relay')
 const { IpcTransport } = require('./lib/transports/ipc')
 
@@ -45,6 +53,7 @@ let current = null // { controller, config } once init() has run
  */
 function init(config) {
   const normalized = normalizeConfig(config)
+  if (current && current.controller.closed) current = null // after close(), init() starts afresh
   if (current) {
     if (config === undefined || JSON.stringify(normalized) === JSON.stringify(current.config)) return current.controller
     throw new SharedMemoryError(
@@ -66,10 +75,19 @@ function create(config) {
   const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'
 
+  // A store found by name: the one named, or, under PM2, the app's.
+  const key = config.name !== null ? ['name', config.name] : config.manager === null ? pm2StoreKey(process.env, cluster.isWorker) : null
+  if (key) {
+    let door = null
+    const backend = new ElectedBackend(new Election(key, config), { ...reading, ...limits, onClose: () => door && door.close() })
+    // A cluster primary's own workers (they call init() with no name) are sent to the elected host.
+    if (cluster.isPrimary) door = new ElectedDoor(() => backend.current())
+    return createController(backend, style)
+  }
   if (cluster.isPrimary && config.manager === null) {
     const store = new HostedStore(config)
-    new MasterHost({ store, socket, ...limits })
-    return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'master', ...style })
+    const host = new MasterHost({ store, socket, ...limits })
+    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => host.close() }), { role: 'master', ...style })
   }
   if (cluster.isPrimary) {
     const relay = new RelayHost({ managerId: config.manager, socket, timeout: config.timeout })

@@ -13,6 +13,11 @@
 //   lib/backends/direct.js    DirectBackend: the process that hosts the
 //                             store (master, or the manager worker) calls
 //                             it in its own thread.
+//   lib/backends/elected.js   ElectedBackend: a store found by name or a
+//                             PM2 app's: batching over the store itself
+//                             while this process is the elected host, over
+//                             a socket to the host otherwise; re-elects
+//                             when the host goes.
 //
 // Where a new backend plugs in (Redis, a shared-memory reader, a fake for
 // tests): write an object with the members below and pass it to
@@ -85,10 +90,18 @@
 //     because this process fell behind.
 //
 //   close(): Promise<void>
-//     Ends this backend's use: pending and later requests fail. Nothing in
-//     the public API calls it today (a process's link to the store ends
-//     with the process); tests use it. It does not stop a hosted store from
-//     serving other processes.
+//     Ends this process's part (controller.close() calls it): pending and
+//     later requests fail with ERR_CLOSED, its connections close, and a
+//     hosting process stops serving others (the master's MasterHost, an
+//     elected host's socket; see the onClose option of the batching
+//     backend). A request already sent may or may not have been applied.
+//
+//   closed: boolean (optional)
+//     Whether close() was called; init() starts afresh after it.
+//
+//   role: string (optional)
+//     What controller.role says, for a backend whose part can change (the
+//     elected backend: 'master' while it hosts, else 'worker').
 
 /**
  * What a backend may or may not do, each a boolean in its `capabilities`.

@@ -22,7 +22,7 @@ const defaults = Object.freeze({
   sharedReads: true,
 })
 
-const knownKeys = ['cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads']
+const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads']
 
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
@@ -59,6 +59,15 @@ function normalizeCache(cache) {
   throw fail(`cache.type must be "LRU" or "expire", got ${JSON.stringify(cache.type)}`)
 }
 
+/** The `name` option: a store shared by name among this user's processes; null when not given. */
+function normalizeName(name) {
+  if (name === undefined || name === null) return null
+  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) {
+    throw fail(`name must be a non-empty string of at most 1024 characters, got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`)
+  }
+  return name
+}
+
 /** Validates init()'s argument and fills in every default. */
 function normalizeConfig(config) {
   if (config === undefined || config === null) config = {}
@@ -75,7 +84,15 @@ function normalizeConfig(config) {
   if (transport !== 'socket' && transport !== 'ipc') throw fail('transport must be "socket" or "ipc"')
   const sharedReads = config.sharedReads === undefined ? defaults.sharedReads : config.sharedReads
   if (typeof sharedReads !== 'boolean') throw fail(`sharedReads must be true or false, got ${String(sharedReads)}`)
+  const name = normalizeName(config.name)
+  if (name !== null && config.manager !== undefined && config.manager !== null) {
+    throw fail('name and manager cannot be combined: a store found by name elects its own host')
+  }
+  if (name !== null && transport === 'ipc') {
+    throw fail('a store found by name is reached over its socket: transport "ipc" cannot be used with name')
+  }
   return {
+    name,
     transport,
     cache: normalizeCache(config.cache),
     manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),

@@ -137,6 +137,7 @@ const operations = {
 
 class Controller extends EventEmitter {
   #backend
+  #role
   #style
   #namespace
   #warned = new Set()
@@ -147,8 +148,7 @@ class Controller extends EventEmitter {
     this.#backend = backend
     this.#style = callbackStyle
     this.#namespace = namespace
-    /** 'master', 'worker' or 'manager' (the worker hosting the store in relay mode). */
-    this.role = role
+    this.#role = role
     if (namespace === null) {
       backend.onWatchOverflow = (lost) =>
         this.#report(
@@ -161,9 +161,35 @@ class Controller extends EventEmitter {
     }
   }
 
+  /**
+   * 'master' (this process hosts the store), 'worker' (it reaches it from
+   * elsewhere) or 'manager' (the worker hosting the store in relay mode).
+   * A backend whose part can change (an elected one, after a failover)
+   * says it itself.
+   */
+  get role() {
+    return this.#backend.role ?? this.#role
+  }
+
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. */
   get transport() {
     return this.#backend.transport
+  }
+
+  /**
+   * Ends this process's part (on any controller of it: they share one
+   * link): pending and later calls fail with ERR_CLOSED, its connections
+   * close, and a process hosting the store stops serving it (the workers of
+   * a cluster master get ERR_HOST_EXITED; the others of a store elected by
+   * name elect another host). Resolves once done.
+   */
+  close() {
+    return this.#backend.close()
+  }
+
+  /** Whether close() was called (on this controller or another of this process). */
+  get closed() {
+    return this.#backend.closed === true
   }
 
   /** The namespace name, or null for the default one. */

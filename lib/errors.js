@@ -21,6 +21,9 @@ const codes = Object.freeze({
   ERR_LOCK_TIMEOUT: 'a lock was held by another process for longer than the wait option allowed',
   ERR_WATCH_OVERFLOW: 'this process fell so far behind on watch events that some were dropped',
   ERR_SERIALIZATION_MISMATCH: 'this process and the one hosting the store were given different serialization options',
+  ERR_CLOSED: 'close() was called in this process',
+  ERR_NAME_TAKEN: "the socket name of a store elected by name is held by another user's process",
+  ERR_UNSAFE_RUNTIME_DIR: 'the runtime directory for token files is not a private directory of this user',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

@@ -49,18 +49,37 @@ class MasterHost {
       const worker = cluster.workers[workerId]
       if (worker) outboxOf(worker).push(message)
     }
-    cluster.on('message', (worker, raw) => {
+    const onMessage = (worker, raw) => {
       const message = open(raw)
       if (!message) return // the app's own message, or garbage: not ours to judge
       if (message.k === 'hello') post(worker, seal('welcome', welcome))
       else if (message.k === 'req') {
         outboxOf(worker).reply(store.applyBatch(message.b, store.ownerOf(worker.id, pushTo)))
       }
-    })
-    cluster.on('exit', (worker) => {
+    }
+    const onExit = (worker) => {
       outboxes.delete(worker.id)
       store.forget(worker.id)
-    })
+    }
+    cluster.on('message', onMessage)
+    cluster.on('exit', onExit)
+    this.#stop = () => {
+      cluster.off('message', onMessage)
+      cluster.off('exit', onExit)
+      store.stopServing()
+      // Every worker's pending requests fail now, and later ones at once.
+      const down = seal('down', { code: 'ERR_HOST_EXITED', message: 'the master closed the store (close())' })
+      for (const worker of Object.values(cluster.workers ?? {})) if (worker) post(worker, down)
+    }
+  }
+
+  #stop
+
+  /** Stops serving: the socket closes, workers are told the store is gone, their later hellos go unanswered. */
+  close() {
+    const stop = this.#stop
+    this.#stop = null
+    if (stop) stop()
   }
 }
 
@@ -93,4 +112,31 @@ class ManagerHost {
   }
 }
 
-module.exports = { MasterHost, ManagerHost }
+/**
+ * In a cluster primary whose store is elected by name (a PM2 fork-mode
+ * instance that runs its own cluster, or init({name})): its own workers,
+ * which call init() and say hello over cluster IPC, are welcomed with the
+ * socket of the elected host (this process, or the one it reaches), and
+ * connect to it directly. Over transport 'ipc' they are not served.
+ */
+class ElectedDoor {
+  #stop
+
+  /** @param {() => ({limits, socket} | null)} current the elected host's limits and socket, once known */
+  constructor(current) {
+    const onMessage = (worker, raw) => {
+      const message = open(raw)
+      if (!message || message.k !== 'hello') return
+      const found = current()
+      if (found) post(worker, seal('welcome', announcement(found.limits, found.socket)))
+    }
+    cluster.on('message', onMessage)
+    this.#stop = () => cluster.off('message', onMessage)
+  }
+
+  close() {
+    this.#stop()
+  }
+}
+
+module.exports = { MasterHost, ManagerHost, ElectedDoor }

@@ -96,6 +96,21 @@ class HostedStore {
     return fd === null || fd === undefined ? null : { pid: process.pid, fd }
   }
 
+  /**
+   * Serves the store on the socket `name` (an elected store's well-known
+   * name, lib/election.js) to clients presenting `token`. Answers false
+   * when another process holds the name: binding it is the election.
+   * Throws on any other failure.
+   */
+  tryServe(name, token) {
+    return this.#native.tryServeSocket(name, token)
+  }
+
+  /** Stops serving the socket (listen() or tryServe()): the name is free, every socket client is disconnected. */
+  stopServing() {
+    this.#native.stopServing()
+  }
+
   stats() {
     return this.#native.stats()
   }

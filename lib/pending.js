@@ -1,7 +1,8 @@
 'use strict'
 
 // The requests a backend sent and still waits for, each with its deadline,
-// under one unref'd timer (nothing here keeps a process alive). Used by
+// under one unref'd timer (nothing here keeps a process alive, unless made
+// with keepAlive: then a process waiting for a reply stays alive for it). Used by
 // the batching backend (lib/backends/batching.js); the wire format is not
 // known here: the backend takes an entry out when its reply comes and
 // settles it with `succeed` or `fail`.
@@ -13,14 +14,25 @@ class Pending {
   #patient = new Map() // the same, for requests with a deadline of their own (lock waits), in any order
   #timer = null
   #timerAt = Infinity
+  #alive = null // with keepAlive: a timer that is ref'd while any entry waits
+  #waiting = false
 
   /**
    * @param {number} timeout ms a request may wait for its reply
    * @param {(message: string) => Error} timedOut the error a request whose deadline passed fails with
+   * @param {object} [options]
+   * @param {boolean} [options.keepAlive] keep the process alive while a request waits: for a
+   *   process that nothing else keeps alive for its requests (no IPC channel to a parent; the
+   *   socket's reply thread does not hold the event loop), so `await memory.get(k)` in a short
+   *   script gets its answer instead of the script ending first
    */
-  constructor(timeout, timedOut) {
+  constructor(timeout, timedOut, { keepAlive = false } = {}) {
     this.#timeout = timeout
     this.#timedOut = timedOut
+    if (keepAlive) {
+      this.#alive = setInterval(noop, 2 ** 30)
+      this.#alive.unref()
+    }
   }
 
   /**
@@ -43,7 +55,19 @@ class Pending {
       this.#ordered.set(id, entry)
       if (this.#ordered.size === 1) this.#arm(deadline)
     }
+    if (this.#alive !== null && !this.#waiting) {
+      this.#waiting = true
+      this.#alive.ref()
+    }
     return entry.promise
+  }
+
+  /** With keepAlive: once nothing waits, the process may end again. */
+  #settle() {
+    if (this.#waiting && this.#ordered.size === 0 && this.#patient.size === 0) {
+      this.#waiting = false
+      this.#alive.unref()
+    }
   }
 
   /** Whether request `id` still waits for its reply. */
@@ -56,10 +80,12 @@ class Pending {
     const entry = this.#ordered.get(id)
     if (entry !== undefined) {
       this.#ordered.delete(id)
+      if (this.#waiting) this.#settle()
       return entry
     }
     const patient = this.#patient.get(id)
     if (patient !== undefined) this.#patient.delete(id)
+    if (this.#waiting) this.#settle()
     return patient
   }
 
@@ -71,6 +97,7 @@ class Pending {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
     this.#timerAt = Infinity
+    if (this.#waiting) this.#settle()
     for (const entry of entries) fail(entry, makeError())
   }
 
@@ -104,6 +131,7 @@ class Pending {
     if (nextPatient < Infinity) this.#arm(nextPatient)
     const next = this.#ordered.values().next()
     if (!next.done) this.#arm(next.value.deadline)
+    if (this.#waiting) this.#settle()
   }
 }
 

@@ -8,13 +8,14 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+use parking_lot::Mutex;
 
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
 use crate::shm::{self, memfd::Mapping, reader::Reader, writer::Shape};
-use crate::socket::client::SocketClient;
-use crate::socket::server;
+use crate::socket::client::{ForeignServer, SocketClient};
+use crate::socket::server::{self, Server};
 use crate::store::clock;
 use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::{self, Sweeper};
@@ -88,6 +89,8 @@ pub struct NativeStore {
   host: Arc<Host>,
   deliver: Arc<PushFn>,
   local: Owner,
+  /// The socket it is served on, once `serveSocket` or `tryServeSocket` succeeded.
+  server: Mutex<Option<Server>>,
   _sweeper: Sweeper,
 }
 
@@ -154,6 +157,7 @@ impl NativeStore {
       host,
       deliver,
       local,
+      server: Mutex::new(None),
       _sweeper: sweeper,
     })
   }
@@ -195,8 +199,45 @@ impl NativeStore {
   /// Serves this store on the local socket `name` to clients presenting `token`.
   #[napi]
   pub fn serve_socket(&self, name: String, token: String) -> Result<()> {
-    server::serve(self.host.clone(), &name, token.as_bytes())
-      .map_err(|err| Error::from_reason(format!("cannot serve the socket {name}: {err}")))
+    match self.try_serve_socket(name.clone(), token)? {
+      true => Ok(()),
+      false => Err(Error::from_reason(format!(
+        "cannot serve the socket {name}: the name is in use"
+      ))),
+    }
+  }
+
+  /// Serves this store on the local socket `name`, as `serveSocket`, but
+  /// answers false instead of failing when another socket holds the name
+  /// (how a host is elected: whoever binds the name hosts). Throws if this
+  /// store is served already, or on any other failure.
+  #[napi]
+  pub fn try_serve_socket(&self, name: String, token: String) -> Result<bool> {
+    let mut slot = self.server.lock();
+    if slot.is_some() {
+      return Err(Error::from_reason(
+        "this store is served on a socket already",
+      ));
+    }
+    match server::serve(self.host.clone(), &name, token.as_bytes()) {
+      Ok(serving) => {
+        *slot = Some(serving);
+        Ok(true)
+      }
+      Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Ok(false),
+      Err(err) => Err(Error::from_reason(format!(
+        "cannot serve the socket {name}: {err}"
+      ))),
+    }
+  }
+
+  /// Stops serving the socket: its name is free when this returns, and
+  /// every connected process is disconnected. Does nothing if not served.
+  #[napi]
+  pub fn stop_serving(&self) {
+    if let Some(mut serving) = self.server.lock().take() {
+      serving.stop();
+    }
   }
 
   #[napi]
@@ -297,8 +338,20 @@ impl NativeClient {
     let client = SocketClient::connect(&name, token.as_bytes(), send_timeout, move |reply| {
       on_replies.call(reply, ThreadsafeFunctionCallMode::NonBlocking);
     })
-    .map_err(|err| Error::from_reason(format!("cannot connect to {name}: {err}")))?;
+    .map_err(|err| match ForeignServer::of(&err) {
+      // The code leads the message, so JavaScript can tell this failure
+      // (final) from the others (the election retries them).
+      Some(foreign) => Error::from_reason(format!("ERR_NAME_TAKEN: {name}: {foreign}")),
+      None => Error::from_reason(format!("cannot connect to {name}: {err}")),
+    })?;
     Ok(NativeClient { client })
+  }
+
+  /// Closes the connection: `onReplies` then gets `null`, and later sends
+  /// answer false.
+  #[napi]
+  pub fn close(&self) {
+    self.client.close();
   }
 
   /// Sends a batch; answers false when the connection is broken.

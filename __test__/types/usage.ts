@@ -123,3 +123,16 @@ function mistakes(): void {
 }
 
 void [promises, sync, toolbox, callbacks, errors, locksAndWatches, mistakes]
+
+// Stores found by name (issue 9), and close().
+async function named(): Promise<void> {
+  const shared = init({ name: 'myapp', connectTimeout: 5000 })
+  const role: 'master' | 'worker' | 'manager' = shared.role
+  const wasClosed: boolean = shared.closed
+  await shared.close()
+  const code: ErrorCode = 'ERR_CLOSED'
+  const taken: ErrorCode = 'ERR_NAME_TAKEN'
+  const dir: ErrorCode = 'ERR_UNSAFE_RUNTIME_DIR'
+  void [role, wasClosed, code, taken, dir]
+}
+void named

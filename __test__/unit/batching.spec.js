@@ -272,9 +272,9 @@ test('close(): pending and later calls fail', async (t) => {
   const { backend, sm } = setup()
   const get = sm.get('a')
   await backend.close()
-  await t.throwsAsync(get, { code: 'ERR_HOST_EXITED' })
-  await t.throwsAsync(sm.get('b'), { code: 'ERR_HOST_EXITED' })
-  t.throws(() => sm.getSync('b'), { code: 'ERR_HOST_EXITED' })
+  await t.throwsAsync(get, { code: 'ERR_CLOSED' })
+  await t.throwsAsync(sm.get('b'), { code: 'ERR_CLOSED' })
+  t.throws(() => sm.getSync('b'), { code: 'ERR_CLOSED' })
 })
 
 test('callbacks over the batching backend: value-style and error-first, after the reply', async (t) => {

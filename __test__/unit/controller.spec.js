@@ -229,7 +229,7 @@ test('the controller shows the backend: transport, ready(), the watch overflow r
   backend.onWatchOverflow(3)
   t.is((await reported).code, 'ERR_WATCH_OVERFLOW')
   await backend.close()
-  await t.throwsAsync(sm.ready(), { code: 'ERR_HOST_EXITED' })
+  await t.throwsAsync(sm.ready(), { code: 'ERR_CLOSED' })
 })
 
 test('createController refuses an object that is not a backend, naming what it lacks', (t) => {

@@ -136,6 +136,6 @@ test('close(): later calls fail; the store itself stays', async (t) => {
   const { store, backend, sm } = setup()
   await sm.set('k', 1)
   await backend.close()
-  await t.throwsAsync(sm.get('k'), { code: 'ERR_HOST_EXITED' })
+  await t.throwsAsync(sm.get('k'), { code: 'ERR_CLOSED' })
   t.is(store.applyBatch('[[1,"get","k",0]]'), '[[1,1,1]]')
 })

@@ -115,7 +115,7 @@ class FakeBackend {
 }
 
 function closed() {
-  return new SharedMemoryError('ERR_HOST_EXITED', 'sharedmemory: closed')
+  return new SharedMemoryError('ERR_CLOSED', 'sharedmemory: closed')
 }
 
 /**

@@ -60,6 +60,10 @@ class BatchingBackend {
   #lastWrite = 0 // the id of this process's latest request that changes stored data
   #usesScheduled = false
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
+  #connectTimeout
+  #transports = new Set() // every transport attached so far (an IPC worker keeps its IPC one beside its socket)
+  #onClose
+  #closed = false
 
   /**
    * @param transport see above
@@ -69,20 +73,26 @@ class BatchingBackend {
    * @param {string} [options.serialization] this process's option
    * @param {object} [options.ready] the host's limits when it serves already ({maxValueSize, serialization})
    * @param {boolean} [options.sharedReads] whether gets may be read from a segment the host publishes
+   * @param {() => void} [options.onClose] called once by close(), before pending requests fail
+   *   (the hosting process stops serving others there)
+   * @param {boolean} [options.keepAlive] keep the process alive while a request waits (lib/pending.js)
    */
-  constructor(transport, { timeout, connectTimeout, ready = null, serialization = 'json', sharedReads = false }) {
+  constructor(
+    transport,
+    { timeout, connectTimeout, ready = null, serialization = 'json', sharedReads = false, onClose = null, keepAlive = false },
+  ) {
     this.serialization = serialization
     this.#wantsSharedReads = sharedReads
     this.#timeout = timeout
-    this.#pending = new Pending(timeout, (message) => this.#timedOut(message))
+    this.#connectTimeout = connectTimeout
+    this.#onClose = onClose
+    this.#pending = new Pending(timeout, (message) => this.#timedOut(message), { keepAlive })
     this.#transport = transport
     this.#capabilities = declare(transport)
+    this.#transports.add(transport)
     transport.attach(this)
     if (ready) this.hostReady(ready)
-    else {
-      this.#connectTimer = setTimeout(() => this.#giveUp(), connectTimeout + 1)
-      this.#connectTimer.unref()
-    }
+    else this.#startConnectTimer()
   }
 
   // ---- The backend contract (lib/backend.js) ----
@@ -206,10 +216,35 @@ class BatchingBackend {
     return this.request(new Request('unwatch', ns, null, String(id)))
   }
 
-  /** Fails what is pending and every later call; the transport is left as it is (it ends with the process). */
+  /**
+   * Ends this process's part: what is pending and every later call fail
+   * with ERR_CLOSED (a request already sent may still be applied: its
+   * outcome is unknown), and every transport that has a close() is closed
+   * (a socket, this process's IPC listeners).
+   */
   close() {
-    if (!this.#refusal) this.#refuse(new SharedMemoryError('ERR_HOST_EXITED', 'sharedmemory: this backend was closed'))
-    return Promise.resolve()
+    if (this.#closed) return Promise.resolve()
+    this.#closed = true
+    const err = new SharedMemoryError(
+      'ERR_CLOSED',
+      'sharedmemory: close() was called in this process; requests already sent may or may not have been applied',
+    )
+    let failure = null
+    try {
+      if (this.#onClose) this.#onClose()
+    } catch (thrown) {
+      failure = thrown
+    }
+    this.#refuse(err)
+    for (const transport of this.#transports) {
+      if (typeof transport.close === 'function') transport.close()
+    }
+    return failure ? Promise.reject(failure) : Promise.resolve()
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    return this.#closed
   }
 
   // ---- What transports and the handshake call ----
@@ -219,11 +254,39 @@ class BatchingBackend {
     return this.#state
   }
 
-  /** Switches to another transport (the handshake, to a socket); only before the first request is sent. */
+  /**
+   * Switches to another transport (the handshake, to a socket; an elected
+   * backend, to its new host): only before the first request is sent, or
+   * after down() failed everything sent over the previous one. A previous
+   * transport that has detach() hears nothing more from it (what it reports
+   * late is not for this backend any more).
+   */
   useTransport(transport) {
+    const previous = this.#transport
+    if (previous !== transport && typeof previous.detach === 'function') {
+      previous.detach()
+      this.#transports.delete(previous)
+    }
     this.#transport = transport
     this.#capabilities = declare(transport)
+    this.#transports.add(transport)
     transport.attach(this)
+  }
+
+  /**
+   * After down(): waits for a host again (as at the start: requests queue,
+   * and fail with ERR_NO_HOST if none serves within connectTimeout). An
+   * elected backend calls it while the survivors elect a new host.
+   */
+  reconnect() {
+    if (this.#refusal || this.#state === READY) return
+    this.#state = CONNECTING
+    this.#startConnectTimer()
+  }
+
+  /** Every pending and later call fails with `err` (a setup that can never work: see #refuse). */
+  refuseWith(err) {
+    if (!this.#refusal) this.#refuse(err)
   }
 
   /**
@@ -396,6 +459,12 @@ class BatchingBackend {
     this.#state = UNREACHABLE
     this.#queue.length = this.#queueIds.length = 0
     this.#failAll(noHost)
+  }
+
+  #startConnectTimer() {
+    this.#stopConnectTimer()
+    this.#connectTimer = setTimeout(() => this.#giveUp(), this.#connectTimeout + 1)
+    this.#connectTimer.unref()
   }
 
   #stopConnectTimer() {

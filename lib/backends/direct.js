@@ -18,11 +18,12 @@ const { BatchingBackend } = require('./batching')
 class DirectBackend extends BatchingBackend {
   /**
    * @param {import('../hosted-store').HostedStore} store
-   * @param {object} options timeout, connectTimeout, maxValueSize, serialization
+   * @param {object} options timeout, connectTimeout, maxValueSize, serialization, and onClose
+   *   (what close() also does: the master stops serving its workers)
    */
-  constructor(store, { timeout, connectTimeout, maxValueSize, serialization }) {
+  constructor(store, { timeout, connectTimeout, maxValueSize, serialization, onClose = null }) {
     const limits = { maxValueSize, serialization }
-    super(storeTransport(store), { timeout, connectTimeout, serialization, ready: limits })
+    super(storeTransport(store), { timeout, connectTimeout, serialization, ready: limits, onClose })
   }
 }
 
@@ -47,4 +48,4 @@ function storeTransport(store) {
   }
 }
 
-module.exports = { DirectBackend }
+module.exports = { DirectBackend, storeTransport }

@@ -25,12 +25,16 @@ class IpcTransport {
     this.#timeout = timeout
   }
 
+  #listeners = null
+
   attach(backend) {
     this.#backend = backend
-    process.on('message', (message) => this.#onMessage(message))
-    process.on('disconnect', () =>
-      backend.down('ERR_HOST_EXITED', 'the master closed the IPC channel (it exited or called disconnect())'),
-    )
+    this.#listeners = {
+      message: (message) => this.#onMessage(message),
+      disconnect: () => backend.down('ERR_HOST_EXITED', 'the master closed the IPC channel (it exited or called disconnect())'),
+    }
+    process.on('message', this.#listeners.message)
+    process.on('disconnect', this.#listeners.disconnect)
     // While connecting, greet a few times with growing gaps.
     this.#stopHello = keepAsking(HELLO_RETRY_MS, () => {
       if (backend.state !== 'connecting') return false
@@ -42,6 +46,18 @@ class IpcTransport {
 
   send(batch) {
     return post(process, seal('req', { b: batch }))
+  }
+
+  /**
+   * Stops listening on the IPC channel (so it no longer keeps this process
+   * alive on our account) and greeting; the channel itself is the app's.
+   */
+  close() {
+    if (this.#stopHello) this.#stopHello()
+    if (!this.#listeners) return
+    process.off('message', this.#listeners.message)
+    process.off('disconnect', this.#listeners.disconnect)
+    this.#listeners = null
   }
 
   /** Asks the master (again) whether it serves the store; at most once a second. */

@@ -16,16 +16,30 @@ class SocketTransport {
   /** Connects to a socket announced by the host; throws if it cannot. */
   constructor({ name, token }, { timeout }) {
     this.#native = new NativeClient(name, token, timeout, (replies) => {
+      const backend = this.#backend
+      if (!backend) return // detached or closed: what comes late is for nobody
       if (replies === null || replies === undefined) {
-        this.#backend.down('ERR_HOST_EXITED', 'the socket to the process serving the store closed (it exited)')
+        this.#backend = null // the connection is over: nothing more comes
+        backend.down('ERR_HOST_EXITED', 'the socket to the process serving the store closed (it exited)')
       } else {
-        this.#backend.receive(replies)
+        backend.receive(replies)
       }
     })
   }
 
   attach(backend) {
     this.#backend = backend
+  }
+
+  /** The backend moved on (to another host): nothing this connection reports reaches it any more. */
+  detach() {
+    this.#backend = null
+  }
+
+  /** Closes the connection; the backend is not told (it closed it). */
+  close() {
+    this.#backend = null
+    this.#native.close()
   }
 
   send(batch) {

@@ -16,6 +16,7 @@
 //! connection, must always be sent with [`SocketClient::send`].
 
 use std::io::{self, BufReader};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -66,6 +67,8 @@ pub struct SocketClient {
   name: String,
   token: Box<[u8]>,
   send_timeout: Duration,
+  /// Set by [`SocketClient::close`]: no direct connection is opened after it.
+  closed: AtomicBool,
 }
 
 struct Writer {
@@ -145,6 +148,7 @@ impl SocketClient {
       name: name.into(),
       token: token.into(),
       send_timeout,
+      closed: AtomicBool::new(false),
     })
   }
 
@@ -213,6 +217,9 @@ impl SocketClient {
   /// connection cannot be opened (nothing was sent: use the other one).
   fn request_direct(&self, batch: &[u8], timeout: Duration) -> Option<Result<String, SyncError>> {
     let mut direct = self.direct.lock();
+    if self.closed.load(Ordering::Acquire) {
+      return Some(Err(SyncError::Closed));
+    }
     if direct.is_none() {
       let stream = handshake(&self.name, &self.token, self.send_timeout).ok()?;
       *direct = Some(Direct {
@@ -273,9 +280,59 @@ impl Direct {
   }
 }
 
-/// Connects to the socket `name` and presents `token`.
+/// The socket's name is held by a process of another user. Any local
+/// user may bind a name in Linux's abstract namespace, so a client checks
+/// whom it reached before presenting its token (which would give the token
+/// away) and refuses: it never talks to a foreign server.
+#[derive(Debug)]
+pub struct ForeignServer {
+  /// The server's effective uid, when the kernel told it.
+  pub uid: Option<u32>,
+}
+
+impl std::fmt::Display for ForeignServer {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match self.uid {
+      Some(uid) => write!(
+        f,
+        "the socket is held by a process of another user (uid {uid})"
+      ),
+      None => write!(
+        f,
+        "the user of the process holding the socket cannot be told"
+      ),
+    }
+  }
+}
+
+impl std::error::Error for ForeignServer {}
+
+impl ForeignServer {
+  /// The ForeignServer inside `err`, if that is why it failed.
+  pub fn of(err: &io::Error) -> Option<&ForeignServer> {
+    err.get_ref()?.downcast_ref::<ForeignServer>()
+  }
+}
+
+/// Fails with a [`ForeignServer`] unless the peer runs as our own user.
+fn check_server_user(stream: &Stream) -> io::Result<()> {
+  // SAFETY: geteuid has no preconditions and cannot fail.
+  let me = unsafe { libc::geteuid() };
+  let uid = stream.peer_creds().ok().and_then(|creds| creds.euid());
+  if uid == Some(me) {
+    return Ok(());
+  }
+  Err(io::Error::new(
+    io::ErrorKind::PermissionDenied,
+    ForeignServer { uid },
+  ))
+}
+
+/// Connects to the socket `name`, checks that the server runs as our user,
+/// and presents `token`.
 fn handshake(name: &str, token: &[u8], send_timeout: Duration) -> io::Result<Stream> {
   let stream = Stream::connect(socket_name(name)?)?;
+  check_server_user(&stream)?;
   stream.set_send_timeout(Some(send_timeout))?;
   write_frame(&stream, token)?;
   let until = Until {
@@ -293,19 +350,38 @@ fn handshake(name: &str, token: &[u8], send_timeout: Duration) -> io::Result<Str
   Ok(stream)
 }
 
+impl SocketClient {
+  /// Closes the connection (and the direct one): the server sees this
+  /// client go (its locks pass on at once), the reader thread ends and
+  /// hands `None` to `on_reply`, and later sends fail.
+  pub fn close(&self) {
+    shut_down(&self.writer.lock().stream);
+    let mut direct = self.direct.lock();
+    self.closed.store(true, Ordering::Release);
+    if let Some(direct) = direct.take() {
+      shut_down(direct.input.get_ref());
+    }
+  }
+}
+
+/// Ends both directions of a connection, for every handle on it.
+fn shut_down(stream: &Stream) {
+  #[cfg(unix)]
+  {
+    use std::os::fd::{AsFd, AsRawFd};
+    #[allow(irrefutable_let_patterns)]
+    if let Stream::UdSocket(stream) = stream {
+      // SAFETY: the descriptor is open (owned by `stream`); shutdown only changes the socket's state.
+      unsafe { libc::shutdown(stream.as_fd().as_raw_fd(), libc::SHUT_RDWR) };
+    }
+  }
+}
+
 impl Drop for SocketClient {
   /// The reader thread holds its own handle on the socket: shut the socket
   /// down, so the server sees this client go (its locks pass on at once)
   /// and the reader thread ends.
   fn drop(&mut self) {
-    #[cfg(unix)]
-    {
-      use std::os::fd::{AsFd, AsRawFd};
-      #[allow(irrefutable_let_patterns)]
-      if let Stream::UdSocket(stream) = &self.writer.lock().stream {
-        // SAFETY: the descriptor is open (owned by `stream`); shutdown only changes the socket's state.
-        unsafe { libc::shutdown(stream.as_fd().as_raw_fd(), libc::SHUT_RDWR) };
-      }
-    }
+    self.close();
   }
 }

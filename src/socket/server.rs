@@ -7,11 +7,17 @@
 //! yet may send at most [`HANDSHAKE_MAX_BYTES`] within one fixed deadline,
 //! only [`MAX_HANDSHAKING`] of them wait at once, and no frame's buffer
 //! grows beyond the bytes that actually arrived.
+//!
+//! [`serve`] answers a [`Server`]: serving goes on for the rest of the
+//! process unless [`Server::stop`] is called, which frees the name and
+//! closes every connection (their owners' locks and watches end).
 
+use std::collections::HashMap;
 use std::io::{self, BufReader};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use interprocess::local_socket::{prelude::*, ListenerOptions, Stream};
@@ -66,23 +72,32 @@ impl Default for Limits {
 }
 
 /// Starts serving `host` on the socket `name`; connections must present `token`.
-/// The threads run for the rest of the process and never keep Node alive.
-pub fn serve(host: Arc<Host>, name: &str, token: &[u8]) -> io::Result<()> {
+/// The threads run until [`Server::stop`] (or for the rest of the process)
+/// and never keep Node alive. Fails with [`io::ErrorKind::AddrInUse`] when
+/// another socket holds the name: binding is how hosts are elected.
+pub fn serve(host: Arc<Host>, name: &str, token: &[u8]) -> io::Result<Server> {
   serve_with(host, name, token, Limits::default())
 }
 
 /// [`serve`] with other limits (tests use short deadlines and small bounds).
-pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> io::Result<()> {
+pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> io::Result<Server> {
   let listener = ListenerOptions::new()
     .name(socket_name(name)?)
     .create_sync()?;
+  let listener_fd = raw_fd_of_listener(&listener);
   let token: Arc<[u8]> = token.into();
   let handshaking = Arc::new(AtomicUsize::new(0));
-  thread::Builder::new()
+  let live = Arc::new(Live::default());
+  let accepting = live.clone();
+  let accept = thread::Builder::new()
     .name("sharedmemory-accept".into())
     .spawn(move || {
+      let live = accepting;
       let mut backoff = Backoff::default();
       for connection in listener.incoming() {
+        if live.stopped() {
+          break; // the listener is dropped below: the name is free
+        }
         let stream = match connection {
           Ok(stream) => {
             backoff.reset();
@@ -102,12 +117,18 @@ pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> 
         let Some(waiting) = Waiting::take(&handshaking, limits.max_handshaking) else {
           continue; // too many wait for their handshake already: closed
         };
+        // Known to stop() from now on, so it can be closed with the server;
+        // None once the server stopped (the stream is closed here).
+        let Some(registered) = live.register(&stream) else {
+          break;
+        };
         let (host, token) = (host.clone(), token.clone());
         // If the thread cannot start, the closure is dropped: the stream
         // closes and the waiting slot is given back.
         let _ = thread::Builder::new()
           .name("sharedmemory-conn".into())
           .spawn(move || {
+            let _registered = registered;
             let accepted = authenticate(&stream, &token, deadline).is_ok();
             drop(waiting);
             if accepted {
@@ -116,7 +137,120 @@ pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> 
           });
       }
     })?;
-  Ok(())
+  Ok(Server {
+    listener_fd,
+    live,
+    accept: Some(accept),
+  })
+}
+
+/// A store being served on a socket.
+pub struct Server {
+  /// The listener's descriptor, owned by the accept thread until it ends
+  /// (which only [`Server::stop`] makes it do, after using it).
+  listener_fd: RawFd,
+  live: Arc<Live>,
+  accept: Option<JoinHandle<()>>,
+}
+
+impl Server {
+  /// Stops serving: the name is free for another process to bind once this
+  /// returns, and every connection is closed (their owners disconnected
+  /// from the host, so their locks pass on and their watches end). Calling
+  /// it again does nothing.
+  pub fn stop(&mut self) {
+    let Some(accept) = self.accept.take() else {
+      return;
+    };
+    self.live.stop();
+    // Wakes the accept thread: on Linux, accept() on a listening socket
+    // that was shut down fails at once. It then sees the stop and drops
+    // the listener, which frees the name.
+    // SAFETY: the accept thread owns the descriptor and has not ended (it
+    // only ends after the stop above), so it is open; shutdown only
+    // changes the socket's state.
+    unsafe { libc::shutdown(self.listener_fd, libc::SHUT_RDWR) };
+    let _ = accept.join();
+  }
+}
+
+/// The connections a server has accepted and not yet closed, so that
+/// stopping it can close them; None once it stopped.
+#[derive(Default)]
+struct Live {
+  connections: Mutex<Option<HashMap<u64, Stream>>>,
+  stopped: AtomicBool,
+  next: AtomicU64,
+}
+
+impl Live {
+  fn stopped(&self) -> bool {
+    self.stopped.load(Ordering::Acquire)
+  }
+
+  /// Keeps a handle on `stream` (a duplicate descriptor, so the number
+  /// stays valid until the answer is dropped) until the answer is dropped;
+  /// None when the server has stopped.
+  fn register(self: &Arc<Self>, stream: &Stream) -> Option<Registered> {
+    let copy = stream.try_clone().ok()?;
+    let mut connections = self.connections.lock();
+    if self.stopped() {
+      return None;
+    }
+    let id = self.next.fetch_add(1, Ordering::Relaxed);
+    connections
+      .get_or_insert_with(HashMap::new)
+      .insert(id, copy);
+    Some(Registered {
+      live: self.clone(),
+      id,
+    })
+  }
+
+  /// Marks the server stopped and shuts every live connection down: their
+  /// threads read the end of the stream and finish.
+  fn stop(&self) {
+    let mut connections = self.connections.lock();
+    self.stopped.store(true, Ordering::Release);
+    for stream in connections
+      .take()
+      .into_iter()
+      .flat_map(|map| map.into_values())
+    {
+      shut_down(&stream);
+    }
+  }
+}
+
+/// A connection known to [`Live`], forgotten when dropped.
+struct Registered {
+  live: Arc<Live>,
+  id: u64,
+}
+
+impl Drop for Registered {
+  fn drop(&mut self) {
+    if let Some(map) = self.live.connections.lock().as_mut() {
+      map.remove(&self.id);
+    }
+  }
+}
+
+/// Ends both directions of a connection, for every handle on it.
+fn shut_down(stream: &Stream) {
+  #[allow(irrefutable_let_patterns)]
+  if let Stream::UdSocket(stream) = stream {
+    // SAFETY: the descriptor is open (owned by `stream`); shutdown only changes the socket's state.
+    unsafe { libc::shutdown(stream.as_fd().as_raw_fd(), libc::SHUT_RDWR) };
+  }
+}
+
+fn raw_fd_of_listener(listener: &interprocess::local_socket::Listener) -> RawFd {
+  #[allow(irrefutable_let_patterns)]
+  if let interprocess::local_socket::Listener::UdSocket(listener) = listener {
+    return listener.as_fd().as_raw_fd();
+  }
+  -1
 }
 
 /// The pause after each consecutive failure of `accept()`: 1, 2, 4, ... ms,

@@ -413,3 +413,55 @@ fn another_connection_cannot_release_or_extend_a_lock_by_guessing_its_token() {
     Some("[[4,1,true]]")
   );
 }
+
+#[test]
+fn a_name_is_held_by_one_server_and_stopping_frees_it_and_closes_its_connections() {
+  let host = Arc::new(Host::new(StoreConfig::default()));
+  let name = unique_name();
+  let mut first = serve(host.clone(), &name, b"secret").unwrap();
+  // Binding is the election: a second server of the name is refused.
+  let taken = serve(host.clone(), &name, b"other").err().unwrap();
+  assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
+
+  let (tx, rx) = mpsc::channel();
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = tx.send(reply);
+  })
+  .unwrap();
+  assert_eq!(
+    client
+      .request(br#"[[1,"incr","n",1]]"#, SECOND * 30)
+      .unwrap(),
+    "[[1,1,1]]"
+  );
+  first.stop();
+  // The connection is closed: the reply stream ends.
+  assert_eq!(rx.recv_timeout(SECOND * 30).unwrap(), None);
+  // Nothing is served under the name any more, and it can be bound again.
+  assert!(SocketClient::connect(&name, b"secret", SECOND * 5, |_| {}).is_err());
+  let mut second = serve(host.clone(), &name, b"other").unwrap();
+  let again = SocketClient::connect(&name, b"other", SECOND * 5, |_| {}).unwrap();
+  assert_eq!(
+    again.request(br#"[[1,"get","n",0]]"#, SECOND * 30).unwrap(),
+    "[[1,1,1]]"
+  );
+  second.stop();
+  second.stop(); // a second stop does nothing
+}
+
+#[test]
+fn a_closed_client_ends_its_reply_stream_and_sends_no_more() {
+  let (_host, name) = server();
+  let (tx, rx) = mpsc::channel();
+  let client = SocketClient::connect(&name, b"secret", SECOND * 5, move |reply| {
+    let _ = tx.send(reply);
+  })
+  .unwrap();
+  client.close();
+  assert_eq!(rx.recv_timeout(SECOND * 30).unwrap(), None);
+  assert!(client.send(br#"[[1,"get","n",0]]"#).is_err());
+  assert_eq!(
+    client.request(br#"[[2,"get","n",0]]"#, SECOND * 5),
+    Err(SyncError::Closed)
+  );
+}

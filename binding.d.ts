@@ -42,6 +42,11 @@ export declare class NativeStore {
    * the store is published (see `SharedReader`).
    */
   get segmentFd(): number | null
+  /**
+   * Takes every live entry of the segment `reader` maps (a host that died)
+   * into this store; answers how many.
+   */
+  importFrom(reader: SharedReader): number
   /** The owner number of this process's own requests. */
   get localOwner(): number
   /**
@@ -77,6 +82,8 @@ export declare class NativeStore {
 export declare class SharedReader {
   /** Maps the segment process `pid` publishes as its descriptor `fd`. */
   constructor(pid: number, fd: number)
+  /** Unmaps the segment now rather than when this object is collected. */
+  close(): void
   /**
    * The value text under `key` (a stored key: namespace text then key
    * text, as JSON), or undefined when it is missing or expired. Throws

@@ -84,13 +84,16 @@ class Election {
    * One try, at once: bind the name (and host), or connect to its holder.
    * Answers {host: HostedStore}, {client: SocketTransport, limits}, or
    * {retry: why} (try again soon); throws a SharedMemoryError when it never
-   * can work (ERR_UNSAFE_RUNTIME_DIR, ERR_NAME_TAKEN).
+   * can work (ERR_UNSAFE_RUNTIME_DIR, ERR_NAME_TAKEN). `elected(store)`,
+   * if given, runs once this process holds the name and before its token
+   * is published, so before any client can reach the store.
    */
-  attempt() {
+  attempt(elected) {
     const file = path.join(runtimeDir(), `${digest(this.#key)}.json`)
     if (!this.#candidate) this.#candidate = new HostedStore(this.#config)
     const token = crypto.randomBytes(32).toString('hex')
     if (this.#candidate.tryServe(this.#socket, token)) {
+      if (elected) elected(this.#candidate)
       this.#published(file, token)
       this.current = { name: this.#socket, token }
       return { host: this.#candidate }

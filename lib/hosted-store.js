@@ -111,6 +111,11 @@ class HostedStore {
     this.#native.stopServing()
   }
 
+  /** Takes every live entry of a dead host's segment (a SharedReader still mapping it); answers how many. */
+  importFrom(reader) {
+    return this.#native.importFrom(reader)
+  }
+
   stats() {
     return this.#native.stats()
   }

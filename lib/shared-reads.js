@@ -45,21 +45,41 @@ class SharedReads {
    * answer (replaced, closed, a slot left locked): ask the host.
    */
   get(ns, key) {
-    let text
-    try {
-      text = this.#reader.get(ns === null ? key : JSON.stringify(ns) + key)
-    } catch {
-      return null
-    }
+    const text = this.peek(ns, key)
+    if (text !== null) this.note(ns, key, text !== undefined)
+    return text
+  }
+
+  /** Writes down a read of `key` in `ns` made with peek(): a hit when `found`, else a miss. */
+  note(ns, key, found) {
     let uses = this.#uses.get(ns)
     if (uses === undefined) this.#uses.set(ns, (uses = { hits: [], misses: 0 }))
-    if (text === null || text === undefined) {
+    if (!found) {
       uses.misses++
-      return undefined
+      return
     }
     uses.hits.push(key)
     this.#count++
-    return text
+  }
+
+  /** As get(), but not a use: nothing is reported (has()). */
+  peek(ns, key) {
+    try {
+      const text = this.#reader.get(ns === null ? key : JSON.stringify(ns) + key)
+      return text === null ? undefined : text
+    } catch {
+      return null
+    }
+  }
+
+  /** Unmaps the segment. */
+  close() {
+    this.#reader.close()
+  }
+
+  /** Takes every live entry of this segment (its host died) into `store` (a HostedStore); answers how many. */
+  importInto(store) {
+    return store.importFrom(this.#reader)
   }
 
   /** Whether so many reads wait to be reported that they should be sent now. */

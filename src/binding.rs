@@ -169,6 +169,16 @@ impl NativeStore {
     self.host.segment_fd()
   }
 
+  /// Takes every live entry of the segment `reader` maps (a host that died)
+  /// into this store; answers how many.
+  #[napi]
+  pub fn import_from(&self, reader: &SharedReader) -> u32 {
+    reader
+      .reader
+      .as_ref()
+      .map_or(0, |reader| self.host.import(reader) as u32)
+  }
+
   /// The owner number of this process's own requests.
   #[napi(getter)]
   pub fn local_owner(&self) -> u32 {
@@ -275,7 +285,8 @@ pub fn fail_batch(batch: String, code: String, message: String) -> String {
 /// A read-only view of the segment another process publishes its store to.
 #[napi]
 pub struct SharedReader {
-  reader: Reader<Mapping>,
+  /// None once closed: the mapping is gone.
+  reader: Option<Reader<Mapping>>,
   buffer: Vec<u8>,
 }
 
@@ -290,9 +301,15 @@ impl SharedReader {
       ))
     })?;
     Ok(SharedReader {
-      reader,
+      reader: Some(reader),
       buffer: Vec::new(),
     })
+  }
+
+  /// Unmaps the segment now rather than when this object is collected.
+  #[napi]
+  pub fn close(&mut self) {
+    self.reader = None;
   }
 
   /// The value text under `key` (a stored key: namespace text then key
@@ -301,8 +318,11 @@ impl SharedReader {
   /// writer left locked): then ask the host.
   #[napi(catch_unwind)]
   pub fn get(&mut self, key: String) -> Result<Option<String>> {
-    let found = self
+    let reader = self
       .reader
+      .as_ref()
+      .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
+    let found = reader
       .get(key.as_bytes(), clock::now_ms(), &mut self.buffer)
       .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
     Ok(match found {

@@ -91,6 +91,26 @@ impl Host {
     &self.store
   }
 
+  /// Takes every live entry of another host's segment (one that died,
+  /// still mapped by `reader`) into this store, keeping their deadlines;
+  /// answers how many. Entries this store already holds are replaced.
+  pub fn import(&self, reader: &crate::shm::reader::Reader<Mapping>) -> usize {
+    let mut tx = self.store.begin();
+    let now = tx.now_ms();
+    let mut taken = 0;
+    reader.for_each(now, |key, value, expires| {
+      let ttl = (expires != crate::shm::layout::NEVER).then(|| expires.saturating_sub(now).max(1));
+      let options = crate::store::SetOptions {
+        ttl,
+        ..Default::default()
+      };
+      if tx.set(key, value, &options).is_ok() {
+        taken += 1;
+      }
+    });
+    taken
+  }
+
   /// The read-only descriptor of the segment this host publishes, if any.
   pub fn segment_fd(&self) -> Option<i32> {
     self.segment.as_ref().map(Published::read_only_fd)
@@ -402,5 +422,33 @@ mod tests {
     assert_eq!(read(r#""a""#).as_deref(), Some(r#"{"x":1}"#));
     let stats = host.store().stats();
     assert_eq!((stats.hits, stats.misses), (1, 2));
+  }
+
+  #[test]
+  fn a_new_host_takes_over_what_the_old_one_published() {
+    let old = Host::with_segment(
+      StoreConfig::default(),
+      Shape::for_store(&StoreConfig::default()),
+    )
+    .unwrap();
+    apply_batch(
+      &old,
+      r#"[[1,"set","a",{"x":1}],[2,"set","t",2,{"ttl":60000}],[3,"set","n",3,{"ns":"ns"}],[4,"set","gone",4],[5,"del","gone",0]]"#,
+    );
+    let reader = crate::shm::open_published(std::process::id(), old.segment_fd().unwrap()).unwrap();
+    let new = store();
+    apply_batch(&new, r#"[[1,"set","a","overwritten"]]"#);
+    assert_eq!(new.import(&reader), 3);
+    drop(old); // the segment lives on while mapped
+    let reply = apply_batch(
+      &new,
+      r#"[[1,"get","a",0],[2,"ttl","t",0],[3,"get","n",0,{"ns":"ns"}],[4,"has","gone",0]]"#,
+    );
+    let replies: Vec<serde_json::Value> = serde_json::from_str(&reply).unwrap();
+    assert_eq!(replies[0], serde_json::json!([1, 1, {"x": 1}]));
+    let ttl = replies[1][2].as_i64().unwrap();
+    assert!(ttl > 50_000 && ttl <= 60_000, "the deadline is kept: {ttl}");
+    assert_eq!(replies[2], serde_json::json!([3, 1, 3]));
+    assert_eq!(replies[3], serde_json::json!([4, 1, false]));
   }
 }

@@ -31,6 +31,18 @@ const { mismatch } = require('../serialization')
 const { SharedReads } = require('../shared-reads')
 const { Subscriptions } = require('../subscriptions')
 
+/** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
+const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
+/** What #readShared answers when the segment cannot answer. */
+const NOT_SHARED = Symbol('not shared')
+
+/** A read from the segment whose value could not be decoded: the call fails with `error`. */
+class Failure {
+  constructor(error) {
+    this.error = error
+  }
+}
+
 const CONNECTING = 'connecting'
 const READY = 'ready'
 const UNREACHABLE = 'unreachable'
@@ -57,6 +69,7 @@ class BatchingBackend {
   #failedAtOnce = 0 // calls failed before any I/O since the event loop last turned (see #failAtOnce)
   #wantsSharedReads // this process's sharedReads option
   #reads = null // the host's shared segment, mapped (lib/shared-reads.js), while it may be read
+  #lostReads = null // the segment of the host that went away last, until another host serves
   #lastWrite = 0 // the id of this process's latest request that changes stored data
   #usesScheduled = false
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
@@ -128,12 +141,9 @@ class BatchingBackend {
       return this.#failAtOnce(noHost())
     }
     if (this.#reads !== null) {
-      if (request.op === 'get' && !this.#pending.has(this.#lastWrite)) {
-        const text = this.#reads.get(request.ns, request.key)
-        if (text !== null) {
-          this.#reportUses()
-          return this.#answerLater(request.map, text)
-        }
+      if (SHARED_READS[request.op] === true && !this.#pending.has(this.#lastWrite)) {
+        const answer = this.#readShared(request)
+        if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
       // Reads made from the segment before this request reach the host before it.
       if (this.#reads.pending) this.#queueUses()
@@ -173,12 +183,11 @@ class BatchingBackend {
       )
     }
     const count = requests.length
-    if (count === 1 && requests[0].op === 'get' && this.#reads !== null && !this.#pending.has(this.#lastWrite)) {
-      const text = this.#reads.get(requests[0].ns, requests[0].key)
-      if (text !== null) {
-        this.#reportUses()
-        const value = text === undefined ? undefined : JSON.parse(text)
-        return [requests[0].map ? requests[0].map(value) : value]
+    if (count === 1 && SHARED_READS[requests[0].op] === true && this.#reads !== null && !this.#pending.has(this.#lastWrite)) {
+      const answer = this.#readShared(requests[0])
+      if (answer !== NOT_SHARED) {
+        if (answer instanceof Failure) throw answer.error
+        return [requests[0].map ? requests[0].map(answer) : answer]
       }
     }
     if (this.#reads !== null && this.#reads.pending) this.#queueUses()
@@ -296,6 +305,7 @@ class BatchingBackend {
   hostReady(limits) {
     if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
+    this.#dropLostSegment()
     if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment)
     if (this.#state === READY) return
     this.#state = READY
@@ -339,7 +349,13 @@ class BatchingBackend {
 
   /** The host is gone: everything pending fails now, later calls fail at once. */
   down(code, message) {
-    this.#reads = null // what the segment shows is the dead host's
+    // What the segment shows is the dead host's: not read any more, but kept
+    // until a new host serves, which may take it over (takeLostSegment).
+    if (this.#reads !== null) {
+      this.#dropLostSegment()
+      this.#lostReads = this.#reads
+      this.#reads = null
+    }
     this.#state = UNREACHABLE
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
@@ -350,6 +366,7 @@ class BatchingBackend {
 
   #refuse(err) {
     this.#reads = null
+    this.#dropLostSegment()
     this.#refusal = err
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
@@ -372,6 +389,22 @@ class BatchingBackend {
   }
 
   /**
+   * The segment of the host that went away (see down()), for a process
+   * elected to host next to take its entries over; it is then this
+   * caller's to close. Null when there is none.
+   */
+  takeLostSegment() {
+    const lost = this.#lostReads
+    this.#lostReads = null
+    return lost
+  }
+
+  #dropLostSegment() {
+    if (this.#lostReads !== null) this.#lostReads.close()
+    this.#lostReads = null
+  }
+
+  /**
    * Sends the reads made from the shared segment to the host, as uses:
    * after this turn, or at once when many wait (a long run of sync reads).
    */
@@ -387,9 +420,9 @@ class BatchingBackend {
    * turned, all of one turn's together: as a reply would be, so a loop of
    * awaited gets still lets timers and I/O run.
    */
-  #answerLater(map, text) {
+  #answerLater(map, answer) {
     let settle
-    const promise = new Promise((resolve, reject) => (settle = { resolve, reject, map, text }))
+    const promise = new Promise((resolve, reject) => (settle = { resolve, reject, map, answer }))
     if (this.#answers.push(settle) === 1) setImmediate(() => this.#answerAll())
     return promise
   }
@@ -397,13 +430,52 @@ class BatchingBackend {
   #answerAll() {
     const answers = this.#answers
     this.#answers = []
-    for (const { resolve, reject, map, text } of answers) {
+    for (const { resolve, reject, map, answer } of answers) {
+      if (answer instanceof Failure) {
+        answer.error && reject(answer.error)
+        continue
+      }
       try {
-        const value = text === undefined ? undefined : JSON.parse(text)
-        resolve(map ? map(value) : value)
+        resolve(map ? map(answer) : answer)
       } catch (err) {
         reject(err)
       }
+    }
+  }
+
+  /**
+   * The store's answer to a get, has or mget read from the segment (as the
+   * reply would carry it), a Failure when it cannot be decoded, or
+   * NOT_SHARED when the segment cannot answer (ask the host).
+   */
+  #readShared(request) {
+    const reads = this.#reads
+    try {
+      if (request.op === 'has') {
+        const text = reads.peek(request.ns, request.key)
+        return text === null ? NOT_SHARED : text !== undefined
+      }
+      if (request.op === 'get') {
+        const text = reads.get(request.ns, request.key)
+        if (text === null) return NOT_SHARED
+        this.#reportUses()
+        return text === undefined ? undefined : JSON.parse(text)
+      }
+      // mget: every key, or none from here.
+      const keys = JSON.parse(request.arg).map((key) => JSON.stringify(key))
+      const texts = new Array(keys.length)
+      for (let i = 0; i < keys.length; i++) {
+        if ((texts[i] = reads.peek(request.ns, keys[i])) === null) return NOT_SHARED
+      }
+      const rows = new Array(keys.length)
+      for (let i = 0; i < keys.length; i++) {
+        rows[i] = texts[i] === undefined ? [0] : [1, JSON.parse(texts[i])]
+        reads.note(request.ns, keys[i], texts[i] !== undefined)
+      }
+      this.#reportUses()
+      return rows
+    } catch (err) {
+      return new Failure(err)
     }
   }
 

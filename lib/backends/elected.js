@@ -45,6 +45,8 @@ class ElectedBackend extends BatchingBackend {
   lostAt = null
   /** How long the last failover took, ms. */
   lastFailoverMs = null
+  /** How many entries this process took over from the dead host's segment when it was elected after it. */
+  takenOver = 0
 
   /**
    * @param {import('../election').Election} election
@@ -87,7 +89,7 @@ class ElectedBackend extends BatchingBackend {
     this.#lastTry = performance.now()
     let outcome
     try {
-      outcome = this.#election.attempt()
+      outcome = this.#election.attempt((store) => this.#takeOver(store))
     } catch (err) {
       if (typeof err.code === 'string' && err.code.startsWith('ERR_')) return this.refuseWith(err)
       throw err
@@ -105,6 +107,17 @@ class ElectedBackend extends BatchingBackend {
       this.#timer = setTimeout(() => this.#elect(), base * (0.5 + Math.random()))
       this.#timer.unref()
     }
+  }
+
+  /**
+   * Elected after a failover: what the dead host published and this
+   * process still maps becomes the new store, before any client can reach it.
+   */
+  #takeOver(store) {
+    const lost = this.takeLostSegment()
+    if (lost === null) return
+    this.takenOver = lost.importInto(store)
+    lost.close()
   }
 
   /** The elected host's limits and socket {name, token}, once one is found (for this process's own cluster workers). */

@@ -108,8 +108,67 @@ impl<R: Region> Reader<R> {
     Ok(None)
   }
 
+  /// Every entry of the segment still live at store millisecond `now`:
+  /// `f(key, value, expires)` for each, in slot order; answers how many.
+  /// Each slot is read consistently (as `get` reads it); a slot that does
+  /// not add up, or stays locked, is skipped. For a new host taking over
+  /// from one that died, whose segment it still maps.
+  pub fn for_each(&self, now: u64, mut f: impl FnMut(&[u8], &[u8], u64)) -> usize {
+    if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
+      return 0;
+    }
+    let (mut out, mut seen) = (Vec::new(), 0);
+    for slot in 0..self.capacity {
+      let hash = self.words()[slot_at(slot) + S_HASH].load(Ordering::Relaxed);
+      if hash == EMPTY || hash == TOMBSTONE {
+        continue;
+      }
+      let Ok(Some((klen, expires))) = self.read_any(slot, hash, &mut out) else {
+        continue;
+      };
+      if expires > now && slot_hash(&out[..klen]) == hash {
+        f(&out[..klen], &out[klen..], expires);
+        seen += 1;
+      }
+    }
+    seen
+  }
+
   fn words(&self) -> &[AtomicU64] {
     self.region.words()
+  }
+
+  /// Reads slot `slot` whatever key it holds, if its hash is still `hash`:
+  /// its key's length and deadline, with key and value bytes in `out`.
+  fn read_any(
+    &self,
+    slot: usize,
+    hash: u64,
+    out: &mut Vec<u8>,
+  ) -> Result<Option<(usize, u64)>, ShmError> {
+    let words = self.words();
+    let at = slot_at(slot);
+    let seq = &words[at + S_SEQ];
+    for _ in 0..MAX_SPINS {
+      let before = seq.load(Ordering::Acquire);
+      if before % 2 == 1 {
+        std::hint::spin_loop();
+        continue;
+      }
+      let found = words[at + S_HASH].load(Ordering::Relaxed);
+      let record = words[at + S_RECORD].load(Ordering::Relaxed);
+      let (klen, vlen) = unpack_lengths(words[at + S_LENGTHS].load(Ordering::Relaxed));
+      let copied = self.copy_record(record, klen, vlen, out);
+      fence(Ordering::Acquire);
+      if seq.load(Ordering::Relaxed) != before {
+        continue;
+      }
+      if found != hash {
+        return Ok(None);
+      }
+      return Ok(copied.map(|expires| (klen, expires)));
+    }
+    Err(ShmError::Busy)
   }
 
   /// Reads one slot consistently: retried while the writer changes it.

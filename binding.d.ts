@@ -78,19 +78,34 @@ export declare class NativeStore {
   stats(): StoreStats
 }
 
-/** A read-only view of the segment another process publishes its store to. */
+/**
+ * A read-only view of the segment another process publishes its store to,
+ * with the reports of its reads (see `takeUses`).
+ */
 export declare class SharedReader {
-  /** Maps the segment process `pid` publishes as its descriptor `fd`. */
-  constructor(pid: number, fd: number)
+  /**
+   * Maps the segment process `pid` publishes as its descriptor `fd`.
+   * A read of an entry is reported as a use at most once per `windowMs`.
+   */
+  constructor(pid: number, fd: number, windowMs: number)
   /** Unmaps the segment now rather than when this object is collected. */
   close(): void
   /**
    * The value text under `key` (a stored key: namespace text then key
-   * text, as JSON), or undefined when it is missing or expired. Throws
-   * when the segment cannot answer (replaced, closed, or a slot the
-   * writer left locked): then ask the host.
+   * text, as JSON), or undefined when it is missing or expired; the read
+   * is written down for `takeUses`. Throws when the segment cannot answer
+   * (replaced, closed, or a slot the writer left locked): then ask the host.
    */
   get(key: string): string | null
+  /** As `get`, but not a read to report (`has`). */
+  peek(key: string): string | null
+  /** Whether enough reads wait to be reported that they should go now. */
+  get usesFull(): boolean
+  /**
+   * The reads written down since the last call, as the argument of a
+   * `used` request (see `protocol`), or null when there are none.
+   */
+  takeUses(): string | null
 }
 
 /** Answers every request of a batch with the same error. */

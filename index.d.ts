@@ -78,11 +78,12 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    */
   serialization?: 'json' | 'advanced'
   /**
-   * Whether gets are read straight from shared memory (Linux). Default true. The host publishes
-   * its store to a segment every local worker maps read-only; a worker's get() and getSync() read
-   * it without sending a message (so they are served even while the host is busy or frozen),
-   * except while one of its own writes is in flight, so it always reads its own writes. The reads
-   * count as uses (LRU order, sliding expiry) and hits or misses as if the host had served them.
+   * Whether reads come straight from shared memory (Linux). Default true. The host publishes
+   * its store to a segment every local worker maps read-only; a worker's get(), has(), mget() and
+   * getSync() read it without sending a message (so they are served even while the host is busy or
+   * frozen): async ones while nothing else of the worker is in flight, sync ones unless one of its
+   * own writes is in flight, so it always reads its own writes. The reads count as uses (LRU order,
+   * sliding expiry) and hits or misses as if the host had served them.
    * Set on the host, it decides whether the store is published; on a worker, whether it reads it.
    */
   sharedReads?: boolean

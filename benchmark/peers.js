@@ -25,6 +25,12 @@ const PEERS = {
     sync: true,
     workloads: ['A'],
   },
+  'sharedmemory-noshm': {
+    adapter: 'sharedmemory',
+    options: { transport: 'socket', sharedReads: false },
+    label: 'sharedmemory (socket, sharedReads off)',
+    ours: true,
+  },
   'sharedmemory-ipc': {
     adapter: 'sharedmemory',
     options: { transport: 'ipc' },

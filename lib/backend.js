@@ -58,8 +58,10 @@
 //     are applied in the order they were made; those made in one event-loop
 //     turn travel together, and with atomicBatch are applied as one step.
 //     The op need not be applied when request() returns (the batching
-//     backends apply it at the end of the turn), so a caller never sees an
-//     answer before its own turn ends. A failure is marked handled (a
+//     backends apply it at the end of the turn). A read may be answered at
+//     once, as a resolved promise (from a shared segment), but a backend
+//     must let the event loop turn now and then however many reads a
+//     loop awaits (lib/backends/batching.js: after 256). A failure is marked handled (a
 //     caller may ignore the promise without an unhandled rejection). A
 //     request whose op is mayWait may take `request.wait` ms on top of the
 //     timeout before it fails. It should not throw; a throw is taken as a

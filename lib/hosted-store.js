@@ -17,6 +17,7 @@ const crypto = require('node:crypto')
 
 const { NativeStore } = require('../binding')
 const { storeOptions } = require('./config')
+const { USE_WINDOW_MS } = require('./shared-reads')
 
 class HostedStore {
   #native
@@ -25,7 +26,14 @@ class HostedStore {
   /** The owner number of this process's own requests. */
   local
 
+  #useWindow
+
   constructor(config) {
+    // Readers of the shared segment tell this store about the entries they
+    // read at most once per window: within a quarter of the idle expiry,
+    // so an entry read only by them never expires as idle.
+    const idle = config.cache && config.cache.type === 'expire' ? config.cache.expire : Infinity
+    this.#useWindow = Math.max(1, Math.min(USE_WINDOW_MS, Math.floor(idle / 4)))
     this.#native = new NativeStore(storeOptions(config), ({ owner, message }) => {
       const deliver = this.#routes.get(owner)
       if (deliver) deliver(message)
@@ -93,7 +101,7 @@ class HostedStore {
    */
   segment() {
     const fd = this.#native.segmentFd
-    return fd === null || fd === undefined ? null : { pid: process.pid, fd }
+    return fd === null || fd === undefined ? null : { pid: process.pid, fd, window: this.#useWindow }
   }
 
   /**

@@ -70,6 +70,11 @@ class Pending {
     }
   }
 
+  /** How many requests wait for their replies. */
+  get size() {
+    return this.#ordered.size + this.#patient.size
+  }
+
   /** Whether request `id` still waits for its reply. */
   has(id) {
     return this.#ordered.has(id) || this.#patient.has(id)

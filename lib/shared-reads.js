@@ -4,11 +4,13 @@
 // mapped read-only in this process: a get answered without a message.
 //
 // The segment shows what the store holds (values, TTLs, sliding-expiry
-// deadlines) but not how it is used: every read made here is written down
-// and sent to the host later as a 'used' request (one per namespace), so
-// LRU order, idle timers and hit/miss counts stay as if the read had gone
-// through the host. At most MAX_USES keys wait at once; beyond them the
-// backend sends them at once (a long run of sync reads), never drops them.
+// deadlines) but not how it is used: the reader (SharedReader, in Rust)
+// writes each read down (the entry as a use, at most once per window, and
+// every hit and miss, counted per namespace), and the backend sends that
+// report to the host as a 'used' request after the turn, so LRU order,
+// idle timers and hit/miss counts stay as if the host had served the
+// reads (src/shm/report.rs). A long run of sync reads sends it once it is
+// full, never drops it.
 //
 // The batching backend (lib/backends/batching.js) decides when a read may
 // come from here: only while none of its own writes is in flight, so a
@@ -17,19 +19,18 @@
 const { SharedReader } = require('../binding')
 const { Request } = require('./ops')
 
-/** Keys read that may wait to be reported before they are sent. */
-const MAX_USES = 1024
+/** How long a reader may wait before it tells the host again that an entry is read (ms), unless the host says. */
+const USE_WINDOW_MS = 1000
 
 class SharedReads {
   #reader
-  #uses = new Map() // namespace (null: the default one) → {hits: [key text], misses: n}
-  #count = 0
 
-  /** Maps the segment a host announced ({pid, fd}); null when it cannot be mapped (another host, a closed one). */
+  /** Maps the segment a host announced ({pid, fd, window}); null when it cannot be mapped (another host, a closed one). */
   static open(segment) {
     if (!segment || !Number.isInteger(segment.pid) || !Number.isInteger(segment.fd)) return null
+    const window = typeof segment.window === 'number' && segment.window > 0 ? segment.window : USE_WINDOW_MS
     try {
-      return new SharedReads(new SharedReader(segment.pid, segment.fd))
+      return new SharedReads(new SharedReader(segment.pid, segment.fd, window))
     } catch {
       return null
     }
@@ -45,31 +46,33 @@ class SharedReads {
    * answer (replaced, closed, a slot left locked): ask the host.
    */
   get(ns, key) {
-    const text = this.peek(ns, key)
-    if (text !== null) this.note(ns, key, text !== undefined)
-    return text
-  }
-
-  /** Writes down a read of `key` in `ns` made with peek(): a hit when `found`, else a miss. */
-  note(ns, key, found) {
-    let uses = this.#uses.get(ns)
-    if (uses === undefined) this.#uses.set(ns, (uses = { hits: [], misses: 0 }))
-    if (!found) {
-      uses.misses++
-      return
-    }
-    uses.hits.push(key)
-    this.#count++
-  }
-
-  /** As get(), but not a use: nothing is reported (has()). */
-  peek(ns, key) {
     try {
       const text = this.#reader.get(ns === null ? key : JSON.stringify(ns) + key)
       return text === null ? undefined : text
     } catch {
       return null
     }
+  }
+
+  /** As get(), but not a read to report (has()). */
+  peek(ns, key) {
+    try {
+      const text = this.#reader.peek(ns === null ? key : JSON.stringify(ns) + key)
+      return text === null ? undefined : text
+    } catch {
+      return null
+    }
+  }
+
+  /** Whether so many reads wait to be reported that they should be sent now. */
+  get full() {
+    return this.#reader.usesFull
+  }
+
+  /** The reads since the last call, as a 'used' request; null when there were none. */
+  takeUses() {
+    const report = this.#reader.takeUses()
+    return report === null || report === undefined ? null : new Request('used', null, null, report)
   }
 
   /** Unmaps the segment. */
@@ -81,27 +84,6 @@ class SharedReads {
   importInto(store) {
     return store.importFrom(this.#reader)
   }
-
-  /** Whether so many reads wait to be reported that they should be sent now. */
-  get full() {
-    return this.#count >= MAX_USES
-  }
-
-  /** Whether reads wait to be reported. */
-  get pending() {
-    return this.#uses.size > 0
-  }
-
-  /** The reads made since the last call, as 'used' requests. */
-  takeUses() {
-    const requests = []
-    for (const [ns, { hits, misses }] of this.#uses) {
-      requests.push(new Request('used', ns, null, `{"hits":[${hits.join(',')}],"misses":${misses}}`))
-    }
-    this.#uses.clear()
-    this.#count = 0
-    return requests
-  }
 }
 
-module.exports = { SharedReads, MAX_USES }
+module.exports = { SharedReads, USE_WINDOW_MS }

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
-use crate::shm::{self, memfd::Mapping, reader::Reader, writer::Shape};
+use crate::shm::{self, memfd::Mapping, reader::Reader, report::ReadReport, writer::Shape};
 use crate::socket::client::{ForeignServer, SocketClient};
 use crate::socket::server::{self, Server};
 use crate::store::clock;
@@ -282,25 +282,30 @@ pub fn fail_batch(batch: String, code: String, message: String) -> String {
   protocol::fail_batch(&batch, &code, &message)
 }
 
-/// A read-only view of the segment another process publishes its store to.
+/// A read-only view of the segment another process publishes its store to,
+/// with the reports of its reads (see `takeUses`).
 #[napi]
 pub struct SharedReader {
   /// None once closed: the mapping is gone.
   reader: Option<Reader<Mapping>>,
   buffer: Vec<u8>,
+  uses: ReadReport,
 }
 
 #[napi]
 impl SharedReader {
   /// Maps the segment process `pid` publishes as its descriptor `fd`.
+  /// A read of an entry is reported as a use at most once per `windowMs`.
   #[napi(constructor)]
-  pub fn new(pid: u32, fd: i32) -> Result<Self> {
+  pub fn new(pid: u32, fd: i32, window_ms: f64) -> Result<Self> {
     let reader = shm::open_published(pid, fd).map_err(|err| {
       Error::from_reason(format!(
         "cannot map the shared segment of process {pid}: {err}"
       ))
     })?;
+    let window = Duration::from_secs_f64(window_ms.clamp(1.0, 60_000.0) / 1000.0);
     Ok(SharedReader {
+      uses: ReadReport::new(reader.capacity(), window),
       reader: Some(reader),
       buffer: Vec::new(),
     })
@@ -313,22 +318,47 @@ impl SharedReader {
   }
 
   /// The value text under `key` (a stored key: namespace text then key
-  /// text, as JSON), or undefined when it is missing or expired. Throws
-  /// when the segment cannot answer (replaced, closed, or a slot the
-  /// writer left locked): then ask the host.
+  /// text, as JSON), or undefined when it is missing or expired; the read
+  /// is written down for `takeUses`. Throws when the segment cannot answer
+  /// (replaced, closed, or a slot the writer left locked): then ask the host.
   #[napi(catch_unwind)]
   pub fn get(&mut self, key: String) -> Result<Option<String>> {
+    let found = self.look(&key)?;
+    self.uses.note(key.as_bytes(), found);
+    Ok(found.map(|_| String::from_utf8_lossy(&self.buffer).into_owned()))
+  }
+
+  /// As `get`, but not a read to report (`has`).
+  #[napi(catch_unwind)]
+  pub fn peek(&mut self, key: String) -> Result<Option<String>> {
+    Ok(
+      self
+        .look(&key)?
+        .map(|_| String::from_utf8_lossy(&self.buffer).into_owned()),
+    )
+  }
+
+  /// Whether enough reads wait to be reported that they should go now.
+  #[napi(getter)]
+  pub fn uses_full(&self) -> bool {
+    self.uses.full()
+  }
+
+  /// The reads written down since the last call, as the argument of a
+  /// `used` request (see `protocol`), or null when there are none.
+  #[napi]
+  pub fn take_uses(&mut self) -> Option<String> {
+    self.uses.take()
+  }
+
+  fn look(&mut self, key: &str) -> Result<Option<shm::reader::Found>> {
     let reader = self
       .reader
       .as_ref()
       .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
-    let found = reader
+    reader
       .get(key.as_bytes(), clock::now_ms(), &mut self.buffer)
-      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
-    Ok(match found {
-      Some(_) => Some(String::from_utf8_lossy(&self.buffer).into_owned()),
-      None => None,
-    })
+      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))
   }
 }
 

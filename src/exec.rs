@@ -146,11 +146,14 @@ fn run_namespace_op<'t, S: Storage>(
       }
       Reply::Values(keys.iter().map(|key| tx.peek(key)).collect())
     }
-    Op::Used { keys, misses } => {
-      for key in &keys {
-        tx.get(&qualify(ns, key));
+    Op::Used { slots, counts } => {
+      for (slot, hash) in slots {
+        tx.use_published(slot, hash);
       }
-      tx.count_misses(ns, misses);
+      for (ns, hits, misses) in counts {
+        tx.count_hits(ns, hits);
+        tx.count_misses(ns, misses);
+      }
       Reply::Done
     }
     Op::Keys { pattern } => Reply::Keys(tx.keys(ns, pattern.as_deref().map(Glob::new).as_ref())),

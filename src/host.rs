@@ -408,9 +408,18 @@ mod tests {
       Some("3"),
       "a namespaced key, as the store keeps it"
     );
-    // "a" read elsewhere, then told: it is the most recent, so a new key evicts "b".
+    // "a" read elsewhere, then reported: it is the most recent, so a new key evicts "b".
+    let mut report =
+      crate::shm::report::ReadReport::new(reader.capacity(), std::time::Duration::from_secs(1));
+    let found = reader
+      .get(br#""a""#, clock::now_ms(), &mut Vec::new())
+      .unwrap();
+    report.note(br#""a""#, found);
+    report.note(br#""n""zz""#, None);
+    report.note(br#""n""zz""#, None);
+    let used = report.take().unwrap();
     assert_eq!(
-      apply_batch(&host, r#"[[4,"used",null,{"hits":["a"],"misses":2}]]"#),
+      apply_batch(&host, &format!(r#"[[4,"used",null,{used}]]"#)),
       "[[4,0]]"
     );
     apply_batch(&host, r#"[[5,"set","d",4]]"#);
@@ -422,6 +431,12 @@ mod tests {
     assert_eq!(read(r#""a""#).as_deref(), Some(r#"{"x":1}"#));
     let stats = host.store().stats();
     assert_eq!((stats.hits, stats.misses), (1, 2));
+    let (_, namespaces) = host.store().begin().stats();
+    let n = namespaces
+      .iter()
+      .find(|(name, _)| &**name == br#""n""#)
+      .unwrap();
+    assert_eq!(n.1.misses, 2, "the misses are counted in their namespace");
   }
 
   #[test]

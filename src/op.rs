@@ -99,11 +99,12 @@ pub enum Op<'a> {
     pattern: String,
     subscription: u64,
   },
-  /// Reads another process made from the shared segment: each key read
-  /// counts as a use and a hit (as a `get` would), and `misses` more misses.
+  /// Reads another process made from the shared segment: each slot read
+  /// (with its key's hash) counts as a use of its entry, and each namespace
+  /// (its JSON text, empty for the default one) gains hits and misses.
   Used {
-    keys: Vec<&'a [u8]>,
-    misses: u64,
+    slots: Vec<(u32, u64)>,
+    counts: Vec<(&'a [u8], u64, u64)>,
   },
   Unwatch {
     subscription: u64,

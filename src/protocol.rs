@@ -29,7 +29,7 @@
 //! | `"extend"`  | the key  | `[token, lease]`                    | `true`/`false`: whether it still held it |
 //! | `"watch"`   | a glob pattern | a subscription id              | nothing                             |
 //! | `"unwatch"` | `null`   | the subscription id                 | `true`/`false`                      |
-//! | `"used"`    | `null`   | `{hits: [key, ...], misses}`: reads made from the shared segment | nothing |
+//! | `"used"`    | `null`   | `{slots: [[slot, hash], ...], counts: [[ns or null, hits, misses], ...]}`: reads made from the shared segment | nothing |
 //!
 //! Locks and subscriptions belong to the connected process (the *owner*)
 //! that asked for them, and end when it goes away. A `lock` request that
@@ -114,10 +114,10 @@ fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<&'de Raw
 
 #[derive(Deserialize)]
 struct UsedArgs<'a> {
-  #[serde(borrow)]
-  hits: Vec<&'a RawValue>,
   #[serde(default)]
-  misses: u64,
+  slots: Vec<(u32, u64)>,
+  #[serde(borrow, default)]
+  counts: Vec<(Option<&'a RawValue>, u64, u64)>,
 }
 
 #[derive(Deserialize)]
@@ -265,14 +265,24 @@ fn read_namespace_op<'a>(
       subscription: arg_as(arg, "watch takes a subscription id")?,
     },
     "used" => {
-      let used: UsedArgs = arg_as(arg, "used takes {hits: [key, ...], misses}")?;
+      let used: UsedArgs = arg_as(
+        arg,
+        "used takes {slots: [[slot, hash], ...], counts: [[ns, hits, misses], ...]}",
+      )?;
+      let counts = used
+        .counts
+        .into_iter()
+        .map(|(ns, hits, misses)| match ns {
+          None => Ok((&b""[..], hits, misses)),
+          Some(ns) if ns.get().starts_with('"') => Ok((ns.get().as_bytes(), hits, misses)),
+          Some(_) => Err(StoreError::Protocol(
+            "a namespace name must be a string".into(),
+          )),
+        })
+        .collect::<Result<_, _>>()?;
       Op::Used {
-        keys: used
-          .hits
-          .into_iter()
-          .map(key_bytes)
-          .collect::<Result<_, _>>()?,
-        misses: used.misses,
+        slots: used.slots,
+        counts,
       }
     }
     "unwatch" => Op::Unwatch {

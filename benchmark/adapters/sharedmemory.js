@@ -1,15 +1,16 @@
 'use strict'
 
-// This package, loaded from the project root (/work/main), as the app would
+// This package, loaded from the project root, as the app would
 // `require('sharedmemory')`. Options: `transport` ('socket' by default, or
-// 'ipc'), passed to init() in the master and in every worker.
+// 'ipc') and `sharedReads` (default true), passed to init() in the master
+// and in every worker.
 
 const path = require('node:path')
 
 const ROOT = path.resolve(__dirname, '..', '..')
 
 function load(options) {
-  return require(ROOT).init({ transport: options.transport || 'socket' })
+  return require(ROOT).init({ transport: options.transport || 'socket', sharedReads: options.sharedReads !== false })
 }
 
 function primary(ctx) {

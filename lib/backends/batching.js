@@ -33,6 +33,8 @@ const { Subscriptions } = require('../subscriptions')
 
 /** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
 const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
+/** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
+const ANSWER_AT_ONCE = 256
 /** What #readShared answers when the segment cannot answer. */
 const NOT_SHARED = Symbol('not shared')
 
@@ -73,6 +75,7 @@ class BatchingBackend {
   #lastWrite = 0 // the id of this process's latest request that changes stored data
   #usesScheduled = false
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
+  #answeredNow = 0 // reads from the segment answered at once since the event loop last turned
   #connectTimeout
   #transports = new Set() // every transport attached so far (an IPC worker keeps its IPC one beside its socket)
   #onClose
@@ -141,12 +144,15 @@ class BatchingBackend {
       return this.#failAtOnce(noHost())
     }
     if (this.#reads !== null) {
-      if (SHARED_READS[request.op] === true && !this.#pending.has(this.#lastWrite)) {
+      // Only while nothing else of this process is in flight: then a read from
+      // the segment saves a round trip; with requests in flight it would save
+      // nothing (it joins a batch that travels anyway) and cost its report.
+      if (SHARED_READS[request.op] === true && this.#pending.size === 0) {
         const answer = this.#readShared(request)
         if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
       // Reads made from the segment before this request reach the host before it.
-      if (this.#reads.pending) this.#queueUses()
+      if (this.#usesScheduled) this.#queueUses()
     }
     return this.#enqueue(request)
   }
@@ -184,13 +190,15 @@ class BatchingBackend {
     }
     const count = requests.length
     if (count === 1 && SHARED_READS[requests[0].op] === true && this.#reads !== null && !this.#pending.has(this.#lastWrite)) {
+      // A sync call waits for its reply whatever else is in flight: from the
+      // segment it waits for nothing (but this process's own writes).
       const answer = this.#readShared(requests[0])
       if (answer !== NOT_SHARED) {
         if (answer instanceof Failure) throw answer.error
         return [requests[0].map ? requests[0].map(answer) : answer]
       }
     }
-    if (this.#reads !== null && this.#reads.pending) this.#queueUses()
+    if (this.#reads !== null && this.#usesScheduled) this.#queueUses()
     this.#flush() // a sync call's own writes are answered before it returns: nothing to note
     let batch
     if (count === 1) batch = `[${encodeRequest(this.#nextId++, requests[0])}]`
@@ -415,12 +423,20 @@ class BatchingBackend {
     process.nextTick(() => this.#sendUses())
   }
 
-  /**
-   * A get read from the segment is answered once the event loop has
-   * turned, all of one turn's together: as a reply would be, so a loop of
-   * awaited gets still lets timers and I/O run.
-   */
+  /** A read from the segment, answered now or once the event loop has turned (all of a turn's together). */
   #answerLater(map, answer) {
+    // The first reads since the event loop last turned are answered at
+    // once, so lanes of awaited calls carry on in this turn and what they
+    // send next joins this turn's batch; past that, on the next turn, so a
+    // loop of awaited gets still lets timers and I/O run.
+    if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    if (this.#answeredNow <= ANSWER_AT_ONCE && !(answer instanceof Failure)) {
+      try {
+        return Promise.resolve(map ? map(answer) : answer)
+      } catch (err) {
+        return rejected(err)
+      }
+    }
     let settle
     const promise = new Promise((resolve, reject) => (settle = { resolve, reject, map, answer }))
     if (this.#answers.push(settle) === 1) setImmediate(() => this.#answerAll())
@@ -461,16 +477,14 @@ class BatchingBackend {
         this.#reportUses()
         return text === undefined ? undefined : JSON.parse(text)
       }
-      // mget: every key, or none from here.
+      // mget: every key from here, or (when the segment fails midway: it
+      // was replaced or closed) the whole call from the host.
       const keys = JSON.parse(request.arg).map((key) => JSON.stringify(key))
-      const texts = new Array(keys.length)
-      for (let i = 0; i < keys.length; i++) {
-        if ((texts[i] = reads.peek(request.ns, keys[i])) === null) return NOT_SHARED
-      }
       const rows = new Array(keys.length)
       for (let i = 0; i < keys.length; i++) {
-        rows[i] = texts[i] === undefined ? [0] : [1, JSON.parse(texts[i])]
-        reads.note(request.ns, keys[i], texts[i] !== undefined)
+        const text = reads.get(request.ns, keys[i])
+        if (text === null) return NOT_SHARED
+        rows[i] = text === undefined ? [0] : [1, JSON.parse(text)]
       }
       this.#reportUses()
       return rows
@@ -481,13 +495,22 @@ class BatchingBackend {
 
   #sendUses() {
     this.#usesScheduled = false
-    if (this.#reads === null || !this.#reads.pending) return
+    if (this.#reads === null) return
     this.#queueUses()
     this.#flush()
   }
 
+  /**
+   * Queues the reads' reports. They wait for no answer (nobody awaits
+   * them, and a lost one only leaves recency as it was), so they hold no
+   * pending entry and never count as in flight: their replies are dropped.
+   */
   #queueUses() {
-    for (const used of this.#reads.takeUses()) this.#enqueue(used)
+    const used = this.#reads.takeUses()
+    if (used === null) return
+    this.#queueIds.push(0)
+    this.#queue.push(encodeRequest(0, used))
+    if (this.#state === READY) this.#scheduleFlush()
   }
 
   #refused() {
@@ -509,7 +532,9 @@ class BatchingBackend {
     // before the host was found) must not be applied afterwards.
     const ids = this.#queueIds
     let requests = this.#queue
-    if (!ids.every((id) => this.#pending.has(id))) requests = requests.filter((_, i) => this.#pending.has(ids[i]))
+    // (Id 0: a report of reads, which waits for no answer.)
+    const live = (id) => id === 0 || this.#pending.has(id)
+    if (!ids.every(live)) requests = requests.filter((_, i) => live(ids[i]))
     const batch = `[${requests.join(',')}]`
     this.#queueIds = []
     this.#queue = []

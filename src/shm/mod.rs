@@ -11,6 +11,8 @@
 //!   byte of the segment.
 //! - [`mirror`]: a store's storage that publishes every change to a
 //!   segment, so the segment always shows what the store holds.
+//! - [`report`]: what a reader writes down of its reads for the host
+//!   (uses, at most once per window per entry, and hit and miss counts).
 //! - [`memfd`]: the operating-system part: an anonymous, sealed memory
 //!   file, mapped read-write by the host and read-only by readers.
 //!
@@ -28,6 +30,7 @@ pub mod layout;
 pub mod memfd;
 pub mod mirror;
 pub mod reader;
+pub mod report;
 pub mod words;
 pub mod writer;
 

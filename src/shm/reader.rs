@@ -57,6 +57,11 @@ impl<R: Region> Reader<R> {
     })
   }
 
+  /// Slots of the segment.
+  pub fn capacity(&self) -> usize {
+    self.capacity
+  }
+
   pub fn generation(&self) -> u64 {
     self.generation
   }

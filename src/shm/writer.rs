@@ -169,6 +169,21 @@ impl<R: Region> Writer<R> {
     true
   }
 
+  /// The key at `slot`, if the slot holds an entry whose hash is `hash`.
+  pub fn key_at(&self, slot: u32, hash: u64) -> Option<Vec<u8>> {
+    let slot = slot as usize;
+    if slot >= self.capacity || self.words()[slot_at(slot) + S_HASH].load(Ordering::Relaxed) != hash
+    {
+      return None;
+    }
+    let (record, _) = self.record_of(slot);
+    let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
+    let mut key = Vec::with_capacity(klen);
+    let at = arena_at(self.capacity) + record + RECORD_HEAD_WORDS;
+    super::words::load_bytes(self.words(), at, klen, &mut key)?;
+    Some(key)
+  }
+
   /// Entries published.
   pub fn len(&self) -> usize {
     self.live as usize

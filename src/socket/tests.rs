@@ -465,3 +465,70 @@ fn a_closed_client_ends_its_reply_stream_and_sends_no_more() {
     Err(SyncError::Closed)
   );
 }
+
+/// At the descriptor limit, accept() fails for as long as the limit holds
+/// (the connections wait in the backlog): the accept thread must wait
+/// between tries, not spin. The limit is the whole process's, so the test
+/// runs itself again as a child process that lowers its own.
+#[test]
+fn at_the_descriptor_limit_the_accept_loop_does_not_spin() {
+  const CHILD: &str = "SHAREDMEMORY_TEST_FD_LIMIT_CHILD";
+  if std::env::var_os(CHILD).is_some() {
+    return descriptor_limit_child();
+  }
+  let output = std::process::Command::new(std::env::current_exe().unwrap())
+    .args([
+      "--exact",
+      "socket::tests::at_the_descriptor_limit_the_accept_loop_does_not_spin",
+      "--nocapture",
+      "--test-threads=1",
+    ])
+    .env(CHILD, "1")
+    .output()
+    .unwrap();
+  let printed =
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+  assert!(output.status.success(), "the child failed:\n{printed}");
+  assert!(
+    printed.contains("accept loop CPU"),
+    "the child ran the check:\n{printed}"
+  );
+}
+
+fn cpu_seconds() -> f64 {
+  // SAFETY: getrusage fills the struct it is given.
+  let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+  unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+  let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+  seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+fn descriptor_limit_child() {
+  let (_host, name) = server();
+  let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+  // SAFETY: get/setrlimit on this process's own descriptor limit.
+  let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+  assert_eq!(
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+    0
+  );
+  limit.rlim_cur = open + 8;
+  assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+  // Connect until no descriptor is left: the server's accepts fail from then on.
+  let mut clients = Vec::new();
+  while let Ok(client) = Stream::connect(socket_name(&name).unwrap()) {
+    clients.push(client);
+    assert!(clients.len() < 64, "the limit did not hold");
+  }
+  let before = cpu_seconds();
+  std::thread::sleep(Duration::from_secs(2));
+  let used = cpu_seconds() - before;
+  println!(
+    "accept loop CPU over 2 s at the descriptor limit: {used:.3} s ({} clients)",
+    clients.len()
+  );
+  assert!(
+    used < 0.5,
+    "the accept loop spun: {used:.3} s of CPU in 2 s"
+  );
+}

@@ -265,6 +265,27 @@ impl<S: Storage> Txn<'_, S> {
     self.alive(entry).then_some(slot)
   }
 
+  /// A read another process made from the shared segment at its `slot`
+  /// (with the key's `hash`): the entry there becomes the most recently
+  /// used and its idle timer restarts, as for [`Txn::get`], but no hit is
+  /// counted (readers report their counts apart). Answers whether it was there.
+  pub fn use_published(&mut self, slot: u32, hash: u64) -> bool {
+    let Some(key) = self.state.table.published_key(slot, hash) else {
+      return false;
+    };
+    let Some(found) = self.find(&key) else {
+      return false;
+    };
+    self.state.table.touch(found, self.now).is_some()
+  }
+
+  /// Counts `n` hits in namespace `ns` (reads made elsewhere: see [`crate::op::Op::Used`]).
+  pub fn count_hits(&mut self, ns: &[u8], n: u64) {
+    if n > 0 {
+      self.state.counters.of(ns).hits += n;
+    }
+  }
+
   /// Counts `n` misses in namespace `ns` (reads that found nothing, made
   /// elsewhere: see [`crate::op::Op::Used`]).
   pub fn count_misses(&mut self, ns: &[u8], n: u64) {

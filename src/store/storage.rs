@@ -115,6 +115,13 @@ pub trait Storage: Send {
   /// Every entry with its key, most recently used first.
   fn entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)>;
 
+  /// The key a shared segment this storage publishes holds at `slot`, if
+  /// its hash there is `hash` (a reader's report of a read; see
+  /// [`super::Txn::use_published`]). None for a storage that publishes nothing.
+  fn published_key(&self, _slot: u32, _hash: u64) -> Option<Vec<u8>> {
+    None
+  }
+
   /// Every key, most recently used first.
   fn keys(&self) -> impl Iterator<Item = &[u8]> {
     self.entries().map(|(key, _)| key)

@@ -33,6 +33,8 @@ const { Subscriptions } = require('../subscriptions')
 
 /** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
 const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
+/** A batch of more requests than this means the process pipelines: its async reads join batches (see request()). */
+const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
 const ANSWER_AT_ONCE = 256
 /** What #readShared answers when the segment cannot answer. */
@@ -76,6 +78,7 @@ class BatchingBackend {
   #usesScheduled = false
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
   #answeredNow = 0 // reads from the segment answered at once since the event loop last turned
+  #pipelining = false // whether the last batch sent carried many requests (see request())
   #connectTimeout
   #transports = new Set() // every transport attached so far (an IPC worker keeps its IPC one beside its socket)
   #onClose
@@ -144,10 +147,11 @@ class BatchingBackend {
       return this.#failAtOnce(noHost())
     }
     if (this.#reads !== null) {
-      // Only while nothing else of this process is in flight: then a read from
-      // the segment saves a round trip; with requests in flight it would save
-      // nothing (it joins a batch that travels anyway) and cost its report.
-      if (SHARED_READS[request.op] === true && this.#pending.size === 0) {
+      // Only while nothing else of this process is in flight, and it is not
+      // pipelining (its last batch was small): then a read from the segment
+      // saves a round trip; among pipelined requests it would save little
+      // (it joins a batch that travels anyway) and cost its report.
+      if (SHARED_READS[request.op] === true && this.#pending.size === 0 && !this.#pipelining) {
         const answer = this.#readShared(request)
         if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
@@ -535,6 +539,7 @@ class BatchingBackend {
     // (Id 0: a report of reads, which waits for no answer.)
     const live = (id) => id === 0 || this.#pending.has(id)
     if (!ids.every(live)) requests = requests.filter((_, i) => live(ids[i]))
+    this.#pipelining = requests.length > PIPELINED
     const batch = `[${requests.join(',')}]`
     this.#queueIds = []
     this.#queue = []

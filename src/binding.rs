@@ -325,17 +325,13 @@ impl SharedReader {
   pub fn get(&mut self, key: String) -> Result<Option<String>> {
     let found = self.look(&key)?;
     self.uses.note(key.as_bytes(), found);
-    Ok(found.map(|_| String::from_utf8_lossy(&self.buffer).into_owned()))
+    Ok(found.map(|_| self.take_text()))
   }
 
   /// As `get`, but not a read to report (`has`).
   #[napi(catch_unwind)]
   pub fn peek(&mut self, key: String) -> Result<Option<String>> {
-    Ok(
-      self
-        .look(&key)?
-        .map(|_| String::from_utf8_lossy(&self.buffer).into_owned()),
-    )
+    Ok(self.look(&key)?.map(|_| self.take_text()))
   }
 
   /// Whether enough reads wait to be reported that they should go now.
@@ -349,6 +345,12 @@ impl SharedReader {
   #[napi]
   pub fn take_uses(&mut self) -> Option<String> {
     self.uses.take()
+  }
+
+  /// The value just read, as text, moved out of the buffer (values are JSON text: UTF-8).
+  fn take_text(&mut self) -> String {
+    String::from_utf8(std::mem::take(&mut self.buffer))
+      .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
   }
 
   fn look(&mut self, key: &str) -> Result<Option<shm::reader::Found>> {

@@ -85,6 +85,22 @@ pub fn segment_words(capacity: usize, arena_words: usize) -> usize {
   arena_at(capacity) + arena_words
 }
 
+/// Values longer than this are not published: their slot holds the key and
+/// [`ELSEWHERE`] as the value's length, and a reader asks the host. Copying
+/// a large value through the segment costs more than a reply carries it.
+pub const MAX_PUBLISHED_VALUE: usize = 16 * 1024;
+/// The value length of a slot whose value is held by the host only.
+pub const ELSEWHERE: usize = u32::MAX as usize;
+
+/// Bytes of a value length as stored: [`ELSEWHERE`] stores none.
+pub fn stored_len(value_len: usize) -> usize {
+  if value_len == ELSEWHERE {
+    0
+  } else {
+    value_len
+  }
+}
+
 pub fn pack_lengths(key: usize, value: usize) -> u64 {
   key as u64 | (value as u64) << 32
 }

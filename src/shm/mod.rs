@@ -55,6 +55,8 @@ pub enum ShmError {
   Corrupt,
   /// The writer has replaced this segment with a newer one, or closed it.
   Superseded,
+  /// The entry's value is too large to be published: the host holds it.
+  Elsewhere,
 }
 
 impl fmt::Display for ShmError {
@@ -64,6 +66,7 @@ impl fmt::Display for ShmError {
       ShmError::Busy => "a slot of the shared segment stayed locked too long",
       ShmError::Corrupt => "the shared segment holds an offset or length that does not fit",
       ShmError::Superseded => "the shared segment was replaced or closed by its writer",
+      ShmError::Elsewhere => "the value is too large for the shared segment: the host holds it",
     })
   }
 }

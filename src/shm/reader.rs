@@ -100,7 +100,10 @@ impl<R: Region> Reader<R> {
       match self.read_slot(slot, hash, key, out, recheck)? {
         Slot::Empty => return Ok(None),
         Slot::Other => continue,
-        Slot::Match { expires } if expires <= now => return Ok(None),
+        Slot::Match { expires, .. } if expires <= now => return Ok(None),
+        Slot::Match {
+          elsewhere: true, ..
+        } => return Err(ShmError::Elsewhere),
         Slot::Match { .. } => {
           out.drain(..key.len());
           return Ok(Some(Found {
@@ -113,7 +116,8 @@ impl<R: Region> Reader<R> {
     Ok(None)
   }
 
-  /// Every entry of the segment still live at store millisecond `now`:
+  /// Every entry of the segment still live at store millisecond `now`
+  /// (but those whose value is too large to be published):
   /// `f(key, value, expires)` for each, in slot order; answers how many.
   /// Each slot is read consistently (as `get` reads it); a slot that does
   /// not add up, or stays locked, is skipped. For a new host taking over
@@ -171,7 +175,12 @@ impl<R: Region> Reader<R> {
       if found != hash {
         return Ok(None);
       }
-      return Ok(copied.map(|expires| (klen, expires)));
+      // A value held by the host only cannot be taken over from here.
+      return Ok(
+        copied
+          .filter(|_| vlen != ELSEWHERE)
+          .map(|expires| (klen, expires)),
+      );
     }
     Err(ShmError::Busy)
   }
@@ -229,7 +238,10 @@ impl<R: Region> Reader<R> {
       // Consistent now: a record that does not fit is damage, not a race.
       let expires = copied.ok_or(ShmError::Corrupt)?;
       return Ok(if klen == key.len() && out[..klen] == *key {
-        Slot::Match { expires }
+        Slot::Match {
+          expires,
+          elsewhere: vlen == ELSEWHERE,
+        }
       } else {
         Slot::Other
       });
@@ -242,13 +254,14 @@ impl<R: Region> Reader<R> {
     if klen > MAX_KEY_BYTES {
       return None;
     }
-    let size = record_words(klen.checked_add(vlen)?);
+    let bytes = klen.checked_add(stored_len(vlen))?;
+    let size = record_words(bytes);
     if record.checked_add(size)? > self.arena_words {
       return None;
     }
     let at = self.arena_at + record;
     let expires = self.words()[at].load(Ordering::Relaxed);
-    load_bytes(self.words(), at + RECORD_HEAD_WORDS, klen + vlen, out)?;
+    load_bytes(self.words(), at + RECORD_HEAD_WORDS, bytes, out)?;
     Some(expires)
   }
 }
@@ -259,5 +272,7 @@ enum Slot {
   Other,
   Match {
     expires: u64,
+    /// The value is not published (see [`ELSEWHERE`]).
+    elsewhere: bool,
   },
 }

@@ -58,6 +58,26 @@ fn sets_removals_overwrites_and_ttls_are_seen_by_a_reader() {
 }
 
 #[test]
+fn a_large_value_stays_with_the_host_and_readers_are_told_to_ask_it() {
+  let (mut w, r) = segment(SHAPE);
+  let large = vec![b'x'; MAX_PUBLISHED_VALUE + 1];
+  w.set(b"big", &large, NEVER).unwrap();
+  let mut out = Vec::new();
+  assert_eq!(r.get(b"big", 0, &mut out), Err(ShmError::Elsewhere));
+  assert_eq!(r.for_each(0, |_, _, _| panic!("nothing to take over")), 0);
+  w.set(b"big", b"small now", NEVER).unwrap();
+  assert_eq!(get(&r, "big", 0).as_deref(), Some("small now"));
+  w.set(b"big", &large, 10).unwrap();
+  assert_eq!(
+    r.get(b"big", 10, &mut out),
+    Ok(None),
+    "expired is a miss, wherever the value is"
+  );
+  assert!(w.remove(b"big"));
+  assert_eq!(get(&r, "big", 0), None);
+}
+
+#[test]
 fn many_keys_probe_past_each_other_and_tombstones_are_reused() {
   let (mut w, r) = segment(SHAPE);
   let keys: Vec<String> = (0..56).map(|i| format!("key:{i}")).collect();

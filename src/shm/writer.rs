@@ -109,9 +109,15 @@ impl<R: Region> Writer<R> {
   /// Publishes `value` under `key`, expiring at store millisecond `expires`
   /// ([`NEVER`]: no TTL).
   pub fn set(&mut self, key: &[u8], value: &[u8], expires: u64) -> Result<(), Full> {
-    if key.len() > MAX_KEY_BYTES || value.len() > u32::MAX as usize {
+    if key.len() > MAX_KEY_BYTES {
       return Err(Full);
     }
+    // A large value stays with the host: readers find the key and ask it.
+    let (value, value_len) = if value.len() > MAX_PUBLISHED_VALUE {
+      (&[][..], ELSEWHERE)
+    } else {
+      (value, value.len())
+    };
     let hash = slot_hash(key);
     let found = self.probe(key, hash).ok_or(Full)?;
     let new_slot = matches!(found, Probe::Free { empty: true, .. });
@@ -127,7 +133,7 @@ impl<R: Region> Writer<R> {
     bytes.extend_from_slice(key);
     bytes.extend_from_slice(value);
     store_bytes(words, at + RECORD_HEAD_WORDS, &bytes);
-    let lengths = pack_lengths(key.len(), value.len());
+    let lengths = pack_lengths(key.len(), value_len);
     match found {
       Probe::Found(slot) => {
         let old = self.record_of(slot);
@@ -245,7 +251,7 @@ impl<R: Region> Writer<R> {
     let at = slot_at(slot);
     let record = self.words()[at + S_RECORD].load(Ordering::Relaxed) as usize;
     let (klen, vlen) = unpack_lengths(self.words()[at + S_LENGTHS].load(Ordering::Relaxed));
-    (record, size_class(record_words(klen + vlen)))
+    (record, size_class(record_words(klen + stored_len(vlen))))
   }
 
   /// Writes a slot's fields under its sequence lock.

@@ -50,4 +50,14 @@ const allModes = [
   ['relay mode over ipc', { SM_TRANSPORT: 'ipc', SM_RELAY: '1' }],
 ]
 
-module.exports = { run, runFixture, allModes }
+/** Whether process `pid` still exists (signal 0 checks without sending anything). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+module.exports = { run, runFixture, allModes, alive }

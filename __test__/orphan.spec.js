@@ -4,16 +4,9 @@ const { spawn } = require('node:child_process')
 const path = require('node:path')
 const test = require('ava')
 
-const fixture = path.join(__dirname, 'fixtures', 'orphan-loop.js')
+const { alive } = require('./helpers')
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const fixture = path.join(__dirname, 'fixtures', 'orphan-loop.js')
 
 const cases = [
   ['socket', 'a worker awaiting calls in a loop exits once its master is killed', {}],

@@ -13,6 +13,8 @@ const os = require('node:os')
 const path = require('node:path')
 const test = require('ava')
 
+const { alive } = require('./helpers')
+
 const PM2 = require.resolve('pm2/bin/pm2')
 const APP = path.join(__dirname, 'fixtures', 'pm2-app.js')
 
@@ -22,15 +24,6 @@ function pm2(home, args, env = {}) {
       err ? reject(new Error(`pm2 ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
     )
   })
-}
-
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** A private PM2_HOME whose daemon is stopped in teardown: pm2 kill, then by its PID if it is still there. */

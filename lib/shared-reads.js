@@ -46,18 +46,17 @@ class SharedReads {
    * answer (replaced, closed, a slot left locked): ask the host.
    */
   get(ns, key) {
-    try {
-      const text = this.#reader.get(ns === null ? key : JSON.stringify(ns) + key)
-      return text === null ? undefined : text
-    } catch {
-      return null
-    }
+    return this.#read('get', ns, key)
   }
 
   /** As get(), but not a read to report (has()). */
   peek(ns, key) {
+    return this.#read('peek', ns, key)
+  }
+
+  #read(how, ns, key) {
     try {
-      const text = this.#reader.peek(ns === null ? key : JSON.stringify(ns) + key)
+      const text = this.#reader[how](ns === null ? key : JSON.stringify(ns) + key)
       return text === null ? undefined : text
     } catch {
       return null

@@ -261,10 +261,13 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    */
   incr(key: Key, by?: number, options?: TtlOption, callback?: Callback<S, number>): Promise<number>
   incr(key: Key, callback: Callback<S, number>): Promise<number>
+  /** incr(key, {ttl}): by 1, with a TTL when it creates the key. */
+  incr(key: Key, options: TtlOption, callback?: Callback<S, number>): Promise<number>
   incr(key: Key, by: number, callback: Callback<S, number>): Promise<number>
   /** incr with `-by`. */
   decr(key: Key, by?: number, options?: TtlOption, callback?: Callback<S, number>): Promise<number>
   decr(key: Key, callback: Callback<S, number>): Promise<number>
+  decr(key: Key, options: TtlOption, callback?: Callback<S, number>): Promise<number>
   decr(key: Key, by: number, callback: Callback<S, number>): Promise<number>
   /** Stores `value` and answers the previous value (or undefined). The new value has no TTL. */
   getSet<T = any>(key: Key, value: unknown, callback?: Callback<S, T | undefined>): Promise<T | undefined>
@@ -324,7 +327,9 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   deleteSync(key: Key): boolean
   hasSync(key: Key): boolean
   incrSync(key: Key, by?: number, options?: TtlOption): number
+  incrSync(key: Key, options: TtlOption): number
   decrSync(key: Key, by?: number, options?: TtlOption): number
+  decrSync(key: Key, options: TtlOption): number
   getSetSync<T = any>(key: Key, value: unknown): T | undefined
   compareAndSetSync(key: Key, expected: unknown, next: unknown): boolean
   expireSync(key: Key, ttl: number): boolean

@@ -83,10 +83,12 @@ const operations = {
   }],
   /** incr(key[, by = 1][, {ttl}]) → the new number. A ttl applies only when this creates the key. */
   incr: [1, function (key, by, options) {
+    if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // incr(key, {ttl})
     return this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))
   }],
   /** decr(key[, by = 1][, {ttl}]) → the new number. */
   decr: [1, function (key, by, options) {
+    if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // decr(key, {ttl})
     return this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))
   }],
   /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
@@ -434,8 +436,13 @@ function lockOptions(options) {
   return { lease, wait }
 }
 
+/** An options object given where an amount may stand (incr(key, {ttl})). */
+function isOptions(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
 function amount(by, sign = 1) {
-  if (by === undefined || by === null || typeof by === 'object') return String(sign)
+  if (by === undefined || by === null) return String(sign)
   if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${String(by)}`)
   return String(sign * by)
 }

@@ -40,6 +40,8 @@ async function toolbox(): Promise<void> {
   const existed: boolean = await sm.delete('k')
   const has: boolean = await sm.has('k')
   const n: number = await sm.incr('n', 5, { ttl: 60000 })
+  const withTtl: number = await sm.incr('rate', { ttl: 60000 }) // by 1, the TTL kept
+  void withTtl
   const m: number = await sm.decr('n')
   const old: string | undefined = await sm.getSet<string>('k', 'new')
   const swapped: boolean = await sm.compareAndSet('k', 'new', 'newer')

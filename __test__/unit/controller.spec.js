@@ -44,6 +44,9 @@ const calls = [
   ['plusOne', (sm) => sm.plusOne('n'), { op: 'incr', ns: null, key: '"n"', arg: '1', readOnly: false }],
   ['incr', (sm) => sm.incr('n', 5), { op: 'incr', ns: null, key: '"n"', arg: '5', readOnly: false, options: {} }],
   ['decr', (sm) => sm.decr('n', 2), { op: 'incr', ns: null, key: '"n"', arg: '-2', readOnly: false, options: {} }],
+  // The options object in the amount's place: the TTL is kept, the amount is 1 (it was dropped).
+  ['incr with a ttl only', (sm) => sm.incr('n', { ttl: 500 }), { op: 'incr', ns: null, key: '"n"', arg: '1', readOnly: false, options: { ttl: 500 } }],
+  ['decr with a ttl only', (sm) => sm.decr('n', { ttl: 500 }), { op: 'incr', ns: null, key: '"n"', arg: '-1', readOnly: false, options: { ttl: 500 } }],
   ['getSet', (sm) => sm.getSet('k', 'v'), { op: 'getset', ns: null, key: '"k"', arg: '"v"', readOnly: false }],
   ['compareAndSet', (sm) => sm.compareAndSet('k', 1, 2), { op: 'cas', ns: null, key: '"k"', arg: '[2,1]', readOnly: false }],
   ['expire', (sm) => sm.expire('k', 100), { op: 'expire', ns: null, key: '"k"', arg: '100', readOnly: false }],

@@ -34,6 +34,26 @@ pub mod watch;
 
 mod binding;
 
+/// For tests: a small deterministic generator (xorshift64), so a random
+/// test replays the same work on every run.
+#[cfg(test)]
+pub(crate) struct TestRng(pub u64);
+
+#[cfg(test)]
+impl TestRng {
+  pub fn next(&mut self) -> u64 {
+    self.0 ^= self.0 << 13;
+    self.0 ^= self.0 >> 7;
+    self.0 ^= self.0 << 17;
+    self.0
+  }
+
+  /// A number below `n`.
+  pub fn below(&mut self, n: u64) -> u64 {
+    self.next() % n
+  }
+}
+
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 

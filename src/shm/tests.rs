@@ -170,13 +170,8 @@ fn a_reader_survives_a_segment_full_of_garbage() {
       .unwrap();
   }
   let words = w.region().words();
-  let mut seed = 0x2545_F491_4F6C_DD1Du64;
-  let mut next = move || {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    seed
-  };
+  let mut rng = crate::TestRng(0x2545_F491_4F6C_DD1D);
+  let mut next = move || rng.next();
   let reader = Reader::open(w.region().clone()).unwrap();
   let mut out = Vec::new();
   for round in 0..5_000 {
@@ -369,13 +364,8 @@ mod mirrored {
       },
     );
     let t0 = Instant::now();
-    let mut seed = 0xD1B5_4A32_D192_ED03u64;
-    let mut next = move |n: u64| {
-      seed ^= seed << 13;
-      seed ^= seed >> 7;
-      seed ^= seed << 17;
-      seed % n
-    };
+    let mut rng = crate::TestRng(0xD1B5_4A32_D192_ED03);
+    let mut next = move |n: u64| rng.below(n);
     let (mut ms, mut out) = (0, Vec::new());
     for step in 0..20_000 {
       ms += next(3);

@@ -182,12 +182,7 @@ impl<R: Region> Writer<R> {
     {
       return None;
     }
-    let (record, _) = self.record_of(slot);
-    let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
-    let mut key = Vec::with_capacity(klen);
-    let at = arena_at(self.capacity) + record + RECORD_HEAD_WORDS;
-    super::words::load_bytes(self.words(), at, klen, &mut key)?;
-    Some(key)
+    self.stored_key(slot)
   }
 
   /// Entries published.
@@ -236,14 +231,18 @@ impl<R: Region> Writer<R> {
   }
 
   fn key_is(&self, slot: usize, key: &[u8]) -> bool {
+    let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
+    klen == key.len() && self.stored_key(slot).as_deref() == Some(key)
+  }
+
+  /// The key of an occupied slot, read from its record.
+  fn stored_key(&self, slot: usize) -> Option<Vec<u8>> {
     let (record, _) = self.record_of(slot);
     let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
-    if klen != key.len() {
-      return false;
-    }
-    let mut stored = Vec::with_capacity(klen);
+    let mut key = Vec::with_capacity(klen);
     let at = arena_at(self.capacity) + record + RECORD_HEAD_WORDS;
-    super::words::load_bytes(self.words(), at, klen, &mut stored).is_some() && stored == key
+    super::words::load_bytes(self.words(), at, klen, &mut key)?;
+    Some(key)
   }
 
   /// The record of an occupied slot: its offset and size class.

@@ -540,13 +540,8 @@ fn reads_applied_later_behave_as_reads_applied_at_once() {
   };
   let (direct, later) = (Store::new(config()), Store::new(config()));
   let t0 = Instant::now();
-  let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-  let mut next = move |n: u64| {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    seed % n
-  };
+  let mut rng = crate::TestRng(0x9E37_79B9_7F4A_7C15);
+  let mut next = move |n: u64| rng.below(n);
   let mut ms = 0;
   for _ in 0..20_000 {
     ms += next(4);

@@ -97,7 +97,7 @@ impl<R: Region> Reader<R> {
     let mask = self.capacity - 1;
     for step in 0..self.capacity {
       let slot = (hash as usize).wrapping_add(step) & mask;
-      match self.read_slot(slot, hash, key, out, recheck)? {
+      match self.read_slot(slot, hash, Some(key), out, recheck)? {
         Slot::Empty => return Ok(None),
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
@@ -132,7 +132,13 @@ impl<R: Region> Reader<R> {
       if hash == EMPTY || hash == TOMBSTONE {
         continue;
       }
-      let Ok(Some((klen, expires))) = self.read_any(slot, hash, &mut out) else {
+      // A value held by the host only (elsewhere) cannot be taken over from here.
+      let Ok(Slot::Match {
+        expires,
+        elsewhere: false,
+        key_len: klen,
+      }) = self.read_slot(slot, hash, None, &mut out, true)
+      else {
         continue;
       };
       if expires > now && slot_hash(&out[..klen]) == hash {
@@ -147,51 +153,15 @@ impl<R: Region> Reader<R> {
     self.region.words()
   }
 
-  /// Reads slot `slot` whatever key it holds, if its hash is still `hash`:
-  /// its key's length and deadline, with key and value bytes in `out`.
-  fn read_any(
-    &self,
-    slot: usize,
-    hash: u64,
-    out: &mut Vec<u8>,
-  ) -> Result<Option<(usize, u64)>, ShmError> {
-    let words = self.words();
-    let at = slot_at(slot);
-    let seq = &words[at + S_SEQ];
-    for _ in 0..MAX_SPINS {
-      let before = seq.load(Ordering::Acquire);
-      if before % 2 == 1 {
-        std::hint::spin_loop();
-        continue;
-      }
-      let found = words[at + S_HASH].load(Ordering::Relaxed);
-      let record = words[at + S_RECORD].load(Ordering::Relaxed);
-      let (klen, vlen) = unpack_lengths(words[at + S_LENGTHS].load(Ordering::Relaxed));
-      let copied = self.copy_record(record, klen, vlen, out);
-      fence(Ordering::Acquire);
-      if seq.load(Ordering::Relaxed) != before {
-        continue;
-      }
-      if found != hash {
-        return Ok(None);
-      }
-      // A value held by the host only cannot be taken over from here.
-      return Ok(
-        copied
-          .filter(|_| vlen != ELSEWHERE)
-          .map(|expires| (klen, expires)),
-      );
-    }
-    Err(ShmError::Busy)
-  }
-
   /// Reads one slot consistently: retried while the writer changes it.
-  /// On a match, `out` holds the key's bytes followed by the value's.
+  /// A match is the slot holding `hash` and `key` (with no key: any key of
+  /// that hash, for [`Reader::for_each`]); then `out` holds the key's
+  /// bytes followed by the value's.
   fn read_slot(
     &self,
     slot: usize,
     hash: u64,
-    key: &[u8],
+    key: Option<&[u8]>,
     out: &mut Vec<u8>,
     recheck: bool,
   ) -> Result<Slot, ShmError> {
@@ -237,14 +207,17 @@ impl<R: Region> Reader<R> {
       }
       // Consistent now: a record that does not fit is damage, not a race.
       let expires = copied.ok_or(ShmError::Corrupt)?;
-      return Ok(if klen == key.len() && out[..klen] == *key {
-        Slot::Match {
-          expires,
-          elsewhere: vlen == ELSEWHERE,
-        }
-      } else {
-        Slot::Other
-      });
+      return Ok(
+        if key.is_none_or(|key| klen == key.len() && out[..klen] == *key) {
+          Slot::Match {
+            expires,
+            elsewhere: vlen == ELSEWHERE,
+            key_len: klen,
+          }
+        } else {
+          Slot::Other
+        },
+      );
     }
   }
 
@@ -274,5 +247,7 @@ enum Slot {
     expires: u64,
     /// The value is not published (see [`ELSEWHERE`]).
     elsewhere: bool,
+    /// `out` holds this many bytes of key, then the value.
+    key_len: usize,
   },
 }

@@ -75,7 +75,8 @@ class BatchingBackend {
   #reads = null // the host's shared segment, mapped (lib/shared-reads.js), while it may be read
   #lostReads = null // the segment of the host that went away last, until another host serves
   #lastWrite = 0 // the id of this process's latest request that changes stored data
-  #usesScheduled = false
+  #usesScheduled = false // a #sendUses is due on the next tick
+  #usesPending = false // reads from the segment are written down and not yet queued for the host
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
   #answeredNow = 0 // reads from the segment answered at once since the event loop last turned
   #pipelining = false // whether the last batch sent carried many requests (see request())
@@ -156,7 +157,7 @@ class BatchingBackend {
         if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
       // Reads made from the segment before this request reach the host before it.
-      if (this.#usesScheduled) this.#queueUses()
+      if (this.#usesPending) this.#queueUses()
     }
     return this.#enqueue(request)
   }
@@ -202,7 +203,7 @@ class BatchingBackend {
         return [requests[0].map ? requests[0].map(answer) : answer]
       }
     }
-    if (this.#reads !== null && this.#usesScheduled) this.#queueUses()
+    if (this.#reads !== null && this.#usesPending) this.#queueUses()
     this.#flush() // a sync call's own writes are answered before it returns: nothing to note
     let batch
     if (count === 1) batch = `[${encodeRequest(this.#nextId++, requests[0])}]`
@@ -421,6 +422,7 @@ class BatchingBackend {
    * after this turn, or at once when many wait (a long run of sync reads).
    */
   #reportUses() {
+    this.#usesPending = true
     if (this.#reads.full) return this.#sendUses()
     if (this.#usesScheduled) return
     this.#usesScheduled = true
@@ -452,7 +454,7 @@ class BatchingBackend {
     this.#answers = []
     for (const { resolve, reject, map, answer } of answers) {
       if (answer instanceof Failure) {
-        answer.error && reject(answer.error)
+        reject(answer.error)
         continue
       }
       try {
@@ -499,7 +501,7 @@ class BatchingBackend {
 
   #sendUses() {
     this.#usesScheduled = false
-    if (this.#reads === null) return
+    if (this.#reads === null || !this.#usesPending) return
     this.#queueUses()
     this.#flush()
   }
@@ -510,6 +512,7 @@ class BatchingBackend {
    * pending entry and never count as in flight: their replies are dropped.
    */
   #queueUses() {
+    this.#usesPending = false
     const used = this.#reads.takeUses()
     if (used === null) return
     this.#queueIds.push(0)

@@ -54,25 +54,23 @@ pub struct Host {
 impl Host {
   /// A host whose store lives in its heap only.
   pub fn new(config: StoreConfig) -> Self {
-    Host::build(config, None, None)
+    Host::build(config, None)
   }
 
   /// A host that also publishes its store to a shared segment of `shape`,
   /// which readers in other processes can map (see [`crate::shm`]).
   pub fn with_segment(config: StoreConfig, shape: Shape) -> std::io::Result<Self> {
     let (published, writer) = Published::create(shape)?;
-    Ok(Host::build(config, Some(published), Some(writer)))
+    Ok(Host::build(config, Some((published, writer))))
   }
 
+  /// A host over a segment and its writer, when it publishes one.
   fn build(
     config: StoreConfig,
-    segment: Option<Published>,
-    writer: Option<crate::shm::writer::Writer<Arc<Mapping>>>,
+    published: Option<(Published, crate::shm::writer::Writer<Arc<Mapping>>)>,
   ) -> Self {
-    let idle = config
-      .idle_expiry
-      .map(|idle| (idle.as_millis() as u64).max(1));
-    let storage = Mirrored::new(Table::default(), writer, idle);
+    let (segment, writer) = published.unzip();
+    let storage = Mirrored::new(Table::default(), writer, config.idle_ms());
     let store = Arc::new(Store::with_storage(config, storage));
     let peers = Arc::new(Peers::default());
     let watches = Arc::new(Watches::new(peers.clone()));

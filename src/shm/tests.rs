@@ -327,7 +327,7 @@ mod mirrored {
   fn published(config: StoreConfig, shape: Shape) -> (Published, Reader<Heap>) {
     let region = Arc::new(zeroed(shape.words()));
     let writer = Writer::create(region.clone(), shape, Identity::default());
-    let idle = config.idle_expiry.map(|idle| idle.as_millis() as u64);
+    let idle = config.idle_ms();
     let store = Store::with_storage(config, Mirrored::new(Table::default(), Some(writer), idle));
     (store, Reader::open(region).unwrap())
   }

@@ -19,6 +19,16 @@ pub struct StoreConfig {
   pub max_value_bytes: usize,
 }
 
+impl StoreConfig {
+  /// The idle expiry in whole milliseconds (at least 1), as the store and
+  /// what publishes it count it.
+  pub fn idle_ms(&self) -> Option<u64> {
+    self
+      .idle_expiry
+      .map(|idle| (idle.as_millis() as u64).max(1))
+  }
+}
+
 impl Default for StoreConfig {
   fn default() -> Self {
     StoreConfig {

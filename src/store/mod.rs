@@ -675,10 +675,7 @@ impl<S: Storage> Txn<'_, S> {
   }
 
   fn idle_ms(&self) -> Option<u64> {
-    self
-      .config
-      .idle_expiry
-      .map(|idle| (idle.as_millis() as u64).max(1))
+    self.config.idle_ms()
   }
 
   fn check(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {

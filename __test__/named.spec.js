@@ -10,6 +10,8 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const test = require('ava')
 
+const { readableCopy } = require('./readable-copy')
+
 const { socketNameOf } = require('../lib/election')
 const { runtimeDir } = require('../lib/runtime-dir')
 const { run } = require('./helpers')
@@ -107,7 +109,9 @@ if (!setpriv || process.getuid() === 65534) {
 
 another('a socket name held by another user: init({name}) neither joins nor hosts, and says ERR_NAME_TAKEN', async (t) => {
   const name = fresh('squatted')
-  const squatter = new Peer(t, 'squat.js', [socketNameOf(['name', name])], asNobody)
+  const copy = readableCopy(['squat.js'])
+  t.teardown(copy.remove)
+  const squatter = new Peer(t, copy.script('squat.js'), [socketNameOf(['name', name])], { ...asNobody, env: copy.env })
   await squatter.waitFor(/HOLDING/)
   const [peer] = [new Peer(t, 'peer.js', [name])]
   const info = await peer.ask('info')
@@ -127,7 +131,9 @@ another('a process of another user cannot connect to our host, even with its tok
     .filter((file) => file.endsWith('.json'))
     .map((file) => JSON.parse(fs.readFileSync(file, 'utf8')))
     .find((published) => published.pid === host.pid).token
-  const intruder = new Peer(t, 'intrude.js', [socketNameOf(['name', name]), token], asNobody)
+  const copy = readableCopy(['intrude.js'])
+  t.teardown(copy.remove)
+  const intruder = new Peer(t, copy.script('intrude.js'), [socketNameOf(['name', name]), token], { ...asNobody, env: copy.env })
   await intruder.waitFor(/RESULT/)
   const result = JSON.parse(intruder.output.split('\n').find((line) => line.startsWith('RESULT ')).slice(7))
   t.false(result.connected, result.message)

@@ -15,7 +15,8 @@ class Peer {
   output = ''
 
   constructor(t, fixture, args, { env = {}, command = process.execPath, prefix = [] } = {}) {
-    this.child = spawn(command, [...prefix, path.join(__dirname, 'fixtures', fixture), ...args], {
+    const script = path.isAbsolute(fixture) ? fixture : path.join(__dirname, 'fixtures', fixture)
+    this.child = spawn(command, [...prefix, script, ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
@@ -64,7 +65,7 @@ class Peer {
   /** A line matching `pattern` (one already printed counts). */
   waitFor(pattern) {
     if (pattern.test(this.output)) return Promise.resolve()
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const check = () => {
         if (pattern.test(this.output)) {
           this.lines.off('line', check)
@@ -72,6 +73,12 @@ class Peer {
         }
       }
       this.lines.on('line', check)
+      // A peer that ends without printing it fails the test instead of leaving it waiting.
+      this.exited.then(({ code, signal }) => {
+        if (pattern.test(this.output)) return resolve()
+        this.lines.off('line', check)
+        reject(new Error(`the peer exited (${code ?? signal}) without printing ${pattern}:\n${this.output}`))
+      })
     })
   }
 

@@ -38,6 +38,22 @@ export declare class NativeStore {
    */
   constructor(options: StoreOptions | undefined | null, onPush: (arg: PushMessage) => void)
   /**
+   * The store another thread of this process published under `key`
+   * (`share`), as this thread's: the same store, with an owner of this
+   * thread's own, whose pushes go to `onPush`. Throws when none is.
+   */
+  static join(key: string, onPush: (arg: PushMessage) => void): NativeStore
+  /**
+   * Publishes this store under `key` for the other threads of this
+   * process (`join`), with `info` for their JavaScript.
+   */
+  share(key: string, info: string): void
+  /**
+   * Starts the fencing tokens of this store's locks in `epoch` (an
+   * integer below 2^21; see the Rust core's locks module).
+   */
+  setEpoch(epoch: number): void
+  /**
    * The descriptor (in this process) of the read-only shared segment, if
    * the store is published (see `SharedReader`).
    */
@@ -66,10 +82,12 @@ export declare class NativeStore {
   /**
    * Serves this store on the local socket `name`, as `serveSocket`, but
    * answers false instead of failing when another socket holds the name
-   * (how a host is elected: whoever binds the name hosts). Throws if this
-   * store is served already, or on any other failure.
+   * (how a host is elected: whoever binds the name hosts). With
+   * `lockFile`, the election is by that file's lock instead, and `name`
+   * is the path of a socket file: false when another process holds the
+   * lock. Throws if this store is served already, or on any other failure.
    */
-  tryServeSocket(name: string, token: string): boolean
+  tryServeSocket(name: string, token: string, lockFile?: string | undefined | null): boolean
   /**
    * Stops serving the socket: its name is free when this returns, and
    * every connected process is disconnected. Does nothing if not served.
@@ -111,6 +129,25 @@ export declare class SharedReader {
 /** Answers every request of a batch with the same error. */
 export declare function failBatch(batch: string, code: string, message: string): string
 
+/**
+ * What a thread of this process published under `key`: its `info`, and
+ * whether a store to `join` is there. Null when nothing is.
+ */
+export declare function processInfo(key: string): ProcessInfo | null
+
+/** What `processInfo` answers. */
+export interface ProcessInfo {
+  info: string
+  /** Whether the process hosts the store there (`NativeStore.join` works). */
+  hosted: boolean
+}
+
+/**
+ * Publishes `info` under `key` for the other threads of this process, with
+ * no store (a process that reaches its store elsewhere: how to reach it).
+ */
+export declare function publishProcessInfo(key: string, info: string): void
+
 /** A message the host pushes to a process its JavaScript serves (see `connect`). */
 export interface PushMessage {
   /** Who it is for: `localOwner`, or a number `connect()` gave. */
@@ -144,3 +181,6 @@ export interface StoreStats {
   expirations: number
   evictions: number
 }
+
+/** Removes what is published under `key`. */
+export declare function withdrawProcessInfo(key: string): void

@@ -839,3 +839,6 @@ module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.SharedReader = nativeBinding.SharedReader
 module.exports.failBatch = nativeBinding.failBatch
+module.exports.processInfo = nativeBinding.processInfo
+module.exports.publishProcessInfo = nativeBinding.publishProcessInfo
+module.exports.withdrawProcessInfo = nativeBinding.withdrawProcessInfo

@@ -225,17 +225,28 @@ class Controller extends EventEmitter {
     return this.#call(callback, () => {
       const { lease, wait } = lockOptions(options)
       const encoded = encodeKey(key)
-      const held = (token) =>
-        new Lock(key, token, {
-          release: () => this.#backend.request(this.request('unlock', encoded, String(token))),
+      // A backend that can tell when the host went away (lib/backends/batching.js)
+      // keeps the locks held there, to tell them they are lost.
+      const backend = this.#backend
+      const held = (token) => {
+        const lock = new Lock(key, token, {
+          release: () => {
+            if (backend.forgetLock) backend.forgetLock(lock)
+            return backend.request(this.request('unlock', encoded, String(token)))
+          },
           extend: (ms) => {
             try {
-              return this.#backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+              const extended = backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+              if (backend.holdLock) extended.then((kept) => (kept ? backend.holdLock(lock, ms) : backend.forgetLock(lock)), noop)
+              return extended
             } catch (err) {
               return Promise.reject(err)
             }
           },
         })
+        if (backend.holdLock) backend.holdLock(lock, lease)
+        return lock
+      }
       const arg = JSON.stringify({ lease, wait: wait === Infinity ? null : wait })
       return this.#backend.request(this.request('lock', encoded, arg, held, undefined, wait))
     })

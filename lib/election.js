@@ -10,12 +10,25 @@
 //
 //   socket name   sharedmemory/<uid>/<first 32 hex digits of sha256(the store's key)>
 //   token file    <runtime dir>/<the same digits>.json, 0600 (lib/runtime-dir.js):
-//                 {v, token, pid, maxValueSize, serialization, segment}
+//                 {v, token, pid, maxValueSize, serialization, segment, epoch}
 //
 // The uid in the name keeps users apart, but any user may bind any
 // abstract name, so both sides check: the server accepts only peers of its
 // own user (src/socket/server.rs), and a client refuses a server of another
 // user before presenting its token (ERR_NAME_TAKEN, src/socket/client.rs).
+//
+// Where abstract names do not exist (not Linux; or, for tests on Linux,
+// SHAREDMEMORY_ELECTION=lockfile), the election is by lock file instead:
+// whoever holds an exclusive flock on <runtime dir>/<digits>.lock hosts, on
+// the socket file <runtime dir>/<digits>.sock (src/socket/host_lock.rs).
+// The kernel releases the lock when its holder dies, as it frees a name;
+// the next holder removes the dead host's socket file before binding. Only
+// this user can enter the 0700 directory, so no other user can squat.
+//
+// Fencing tokens grow across hosts (src/locks.rs): each host has an epoch,
+// the previous host's plus one, read from the token file (which a host
+// that stops rewrites without its token rather than removing, so the
+// epoch outlives it) right after binding, before any client can reach it.
 //
 // Races, and why each is safe:
 // - Two processes start together: one bind succeeds, the other fails and
@@ -35,7 +48,7 @@ const path = require('node:path')
 
 const { SharedMemoryError } = require('./errors')
 const { HostedStore } = require('./hosted-store')
-const { runtimeDir, writeFileAtomic, readFile, removeIfHolds, uid } = require('./runtime-dir')
+const { runtimeDir, writeFileAtomic, readFile, uid } = require('./runtime-dir')
 const { SocketTransport } = require('./transports/socket')
 
 const HASH_DIGITS = 32
@@ -53,6 +66,18 @@ function digest(key) {
 /** The abstract socket name of the store `key` for this user. */
 function socketNameOf(key) {
   return `sharedmemory/${uid()}/${digest(key)}`
+}
+
+/** The largest epoch (src/locks.rs: tokens stay below 2^53). */
+const MAX_EPOCH = 2 ** 21 - 1
+
+/**
+ * Whether hosts are elected by lock file rather than by abstract socket
+ * name: where abstract names do not exist, or when SHAREDMEMORY_ELECTION
+ * is 'lockfile' (internal: how the tests run that path on Linux).
+ */
+function byLockFile(env = process.env) {
+  return process.platform !== 'linux' || env.SHAREDMEMORY_ELECTION === 'lockfile'
 }
 
 class Election {
@@ -89,12 +114,20 @@ class Election {
    * is published, so before any client can reach the store.
    */
   attempt(elected) {
-    const file = path.join(runtimeDir(), `${digest(this.#key)}.json`)
+    const dir = runtimeDir()
+    const file = path.join(dir, `${digest(this.#key)}.json`)
+    // By lock file: the socket is a file beside the token file.
+    const lockFile = byLockFile() ? path.join(dir, `${digest(this.#key)}.lock`) : null
+    if (lockFile) this.#socket = path.join(dir, `${digest(this.#key)}.sock`)
     if (!this.#candidate) this.#candidate = new HostedStore(this.#config)
     const token = crypto.randomBytes(32).toString('hex')
-    if (this.#candidate.tryServe(this.#socket, token)) {
+    if (this.#candidate.tryServe(this.#socket, token, lockFile)) {
+      // The previous host's epoch is in the file it left; ours is the next.
+      const previous = readFile(file)
+      const epoch = Math.min(MAX_EPOCH, (previous && Number.isInteger(previous.epoch) && previous.epoch > 0 ? previous.epoch : 0) + 1)
+      this.#candidate.setEpoch(epoch)
       if (elected) elected(this.#candidate)
-      this.#published(file, token)
+      this.#published(file, token, epoch)
       this.current = { name: this.#socket, token }
       return { host: this.#candidate }
     }
@@ -132,11 +165,11 @@ class Election {
   }
 
   /** This process hosts: its clients find the token in the file (written after binding, see above). */
-  #published(file, token) {
+  #published(file, token, epoch) {
     const { maxValueSize, serialization } = this.#config
     try {
       const segment = this.#candidate.segment() // null when the store is not published (lib/shared-reads.js)
-      writeFileAtomic(file, { v: 1, token, pid: process.pid, maxValueSize, serialization, segment })
+      writeFileAtomic(file, { v: 1, token, pid: process.pid, maxValueSize, serialization, segment, epoch })
     } catch (err) {
       process.emitWarning(
         `sharedmemory: this process hosts the store ${describe(this.#key)} but cannot write its token file ${file} ` +
@@ -144,7 +177,7 @@ class Election {
         'SharedMemoryWarning',
       )
     }
-    this.#hosting = { file, token }
+    this.#hosting = { file, token, epoch }
     // The name is freed by the kernel however this process ends; the file
     // is removed on a normal exit (a stale one is harmless: see above).
     this.#onExit = () => this.#unpublish()
@@ -153,7 +186,14 @@ class Election {
 
   #unpublish() {
     if (!this.#hosting) return
-    removeIfHolds(this.#hosting.file, this.#hosting.token)
+    // The token goes (no client may present it), the epoch stays for the next host.
+    const { file, token, epoch } = this.#hosting
+    const data = readFile(file)
+    if (data && data.token === token) {
+      try {
+        writeFileAtomic(file, { v: 1, epoch })
+      } catch {}
+    }
     this.#hosting = null
     if (this.#onExit) process.off('exit', this.#onExit)
     this.#onExit = null
@@ -171,4 +211,4 @@ function describe(key) {
   return key[0] === 'name' ? JSON.stringify(key[1]) : `of the PM2 app ${JSON.stringify(key[3])}`
 }
 
-module.exports = { Election, socketNameOf }
+module.exports = { Election, socketNameOf, byLockFile }

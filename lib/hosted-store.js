@@ -107,11 +107,17 @@ class HostedStore {
   /**
    * Serves the store on the socket `name` (an elected store's well-known
    * name, lib/election.js) to clients presenting `token`. Answers false
-   * when another process holds the name: binding it is the election.
-   * Throws on any other failure.
+   * when another process holds the name: binding it is the election. With
+   * `lockFile`, holding that file's lock is the election, and `name` the
+   * path of the socket file. Throws on any other failure.
    */
-  tryServe(name, token) {
-    return this.#native.tryServeSocket(name, token)
+  tryServe(name, token, lockFile = null) {
+    return this.#native.tryServeSocket(name, token, lockFile ?? undefined)
+  }
+
+  /** Starts the fencing tokens of this store's locks in `epoch` (src/locks.rs). */
+  setEpoch(epoch) {
+    this.#native.setEpoch(epoch)
   }
 
   /** Stops serving the socket (listen() or tryServe()): the name is free, every socket client is disconnected. */

@@ -15,10 +15,12 @@ use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
 use crate::shm::{self, memfd::Mapping, reader::Reader, report::ReadReport, writer::Shape};
 use crate::socket::client::{ForeignServer, SocketClient};
+use crate::socket::host_lock::HostLock;
 use crate::socket::server::{self, Server};
 use crate::store::clock;
 use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::{self, Sweeper};
+use crate::threads;
 
 /// How a store is bounded. Every field is optional.
 #[napi(object)]
@@ -89,9 +91,12 @@ pub struct NativeStore {
   host: Arc<Host>,
   deliver: Arc<PushFn>,
   local: Owner,
-  /// The socket it is served on, once `serveSocket` or `tryServeSocket` succeeded.
-  server: Mutex<Option<Server>>,
-  _sweeper: Sweeper,
+  /// The socket it is served on, once `serveSocket` or `tryServeSocket`
+  /// succeeded, with the lock file held when elected by one.
+  server: Mutex<Option<(Server, Option<HostLock>)>>,
+  /// None in a thread that joined its process's store (`join`): the
+  /// sweeper runs where the store was made.
+  _sweeper: Option<Sweeper>,
 }
 
 #[napi]
@@ -158,8 +163,55 @@ impl NativeStore {
       deliver,
       local,
       server: Mutex::new(None),
-      _sweeper: sweeper,
+      _sweeper: Some(sweeper),
     })
+  }
+
+  /// The store another thread of this process published under `key`
+  /// (`share`), as this thread's: the same store, with an owner of this
+  /// thread's own, whose pushes go to `onPush`. Throws when none is.
+  #[napi(factory)]
+  pub fn join(key: String, on_push: Function<'_, PushMessage, ()>) -> Result<Self> {
+    let host = threads::find(&key)
+      .and_then(|published| published.host)
+      .ok_or_else(|| {
+        Error::from_reason(format!("no store of this process is published as {key}"))
+      })?;
+    let deliver: Arc<PushFn> = Arc::new(
+      on_push
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?,
+    );
+    let local = connect_js(&host, &deliver);
+    Ok(NativeStore {
+      host,
+      deliver,
+      local,
+      server: Mutex::new(None),
+      _sweeper: None,
+    })
+  }
+
+  /// Publishes this store under `key` for the other threads of this
+  /// process (`join`), with `info` for their JavaScript.
+  #[napi]
+  pub fn share(&self, key: String, info: String) {
+    threads::publish(
+      &key,
+      threads::Published {
+        host: Some(self.host.clone()),
+        info,
+      },
+    );
+  }
+
+  /// Starts the fencing tokens of this store's locks in `epoch` (an
+  /// integer below 2^21; see the Rust core's locks module).
+  #[napi]
+  pub fn set_epoch(&self, epoch: u32) {
+    self.host.set_epoch(u64::from(epoch));
   }
 
   /// The descriptor (in this process) of the read-only shared segment, if
@@ -209,7 +261,7 @@ impl NativeStore {
   /// Serves this store on the local socket `name` to clients presenting `token`.
   #[napi]
   pub fn serve_socket(&self, name: String, token: String) -> Result<()> {
-    match self.try_serve_socket(name.clone(), token)? {
+    match self.try_serve_socket(name.clone(), token, None)? {
       true => Ok(()),
       false => Err(Error::from_reason(format!(
         "cannot serve the socket {name}: the name is in use"
@@ -219,19 +271,40 @@ impl NativeStore {
 
   /// Serves this store on the local socket `name`, as `serveSocket`, but
   /// answers false instead of failing when another socket holds the name
-  /// (how a host is elected: whoever binds the name hosts). Throws if this
-  /// store is served already, or on any other failure.
+  /// (how a host is elected: whoever binds the name hosts). With
+  /// `lockFile`, the election is by that file's lock instead, and `name`
+  /// is the path of a socket file: false when another process holds the
+  /// lock. Throws if this store is served already, or on any other failure.
   #[napi]
-  pub fn try_serve_socket(&self, name: String, token: String) -> Result<bool> {
+  pub fn try_serve_socket(
+    &self,
+    name: String,
+    token: String,
+    lock_file: Option<String>,
+  ) -> Result<bool> {
     let mut slot = self.server.lock();
     if slot.is_some() {
       return Err(Error::from_reason(
         "this store is served on a socket already",
       ));
     }
+    let lock = match lock_file {
+      None => None,
+      Some(path) => {
+        let taken = HostLock::try_take(&path)
+          .map_err(|err| Error::from_reason(format!("cannot lock {path}: {err}")))?;
+        let Some(mut lock) = taken else {
+          return Ok(false);
+        };
+        lock.claim_socket(&name).map_err(|err| {
+          Error::from_reason(format!("cannot remove the stale socket {name}: {err}"))
+        })?;
+        Some(lock)
+      }
+    };
     match server::serve(self.host.clone(), &name, token.as_bytes()) {
       Ok(serving) => {
-        *slot = Some(serving);
+        *slot = Some((serving, lock));
         Ok(true)
       }
       Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Ok(false),
@@ -245,8 +318,9 @@ impl NativeStore {
   /// every connected process is disconnected. Does nothing if not served.
   #[napi]
   pub fn stop_serving(&self) {
-    if let Some(mut serving) = self.server.lock().take() {
+    if let Some((mut serving, lock)) = self.server.lock().take() {
       serving.stop();
+      drop(lock); // the socket file goes, then the lock
     }
   }
 
@@ -264,6 +338,48 @@ impl NativeStore {
       evictions: s.evictions as f64,
     }
   }
+}
+
+impl Drop for NativeStore {
+  /// Collected (its thread ended, a Worker terminated): it stops serving,
+  /// and a thread's owner goes, so its locks pass on and its watches end.
+  fn drop(&mut self) {
+    self.stop_serving();
+    if self._sweeper.is_none() {
+      self.host.disconnect(self.local);
+    }
+  }
+}
+
+/// Publishes `info` under `key` for the other threads of this process, with
+/// no store (a process that reaches its store elsewhere: how to reach it).
+#[napi]
+pub fn publish_process_info(key: String, info: String) {
+  threads::publish(&key, threads::Published { host: None, info });
+}
+
+/// What a thread of this process published under `key`: its `info`, and
+/// whether a store to `join` is there. Null when nothing is.
+#[napi]
+pub fn process_info(key: String) -> Option<ProcessInfo> {
+  threads::find(&key).map(|published| ProcessInfo {
+    info: published.info,
+    hosted: published.host.is_some(),
+  })
+}
+
+/// Removes what is published under `key`.
+#[napi]
+pub fn withdraw_process_info(key: String) {
+  threads::withdraw(&key);
+}
+
+/// What `processInfo` answers.
+#[napi(object)]
+pub struct ProcessInfo {
+  pub info: String,
+  /// Whether the process hosts the store there (`NativeStore.join` works).
+  pub hosted: bool,
 }
 
 /// Connects a new owner whose pushes go to JavaScript, tagged with its number.

@@ -109,6 +109,12 @@ impl Host {
     taken
   }
 
+  /// Starts the fencing tokens of this host's locks in `epoch` (see
+  /// [`crate::locks`]): a host elected after another takes its epoch plus one.
+  pub fn set_epoch(&self, epoch: u64) {
+    self.locks.lock().set_epoch(epoch);
+  }
+
   /// The read-only descriptor of the segment this host publishes, if any.
   pub fn segment_fd(&self) -> Option<i32> {
     self.segment.as_ref().map(Published::read_only_fd)

@@ -14,6 +14,7 @@
 //! - [`peers`]: connected processes and how pushes reach them.
 //! - [`socket`]: the local-socket transport, served by Rust threads.
 //! - [`sweeper`]: the background thread for expiry, leases and waits.
+//! - [`threads`]: the store a process's `worker_threads` share.
 //! - `binding`: the thin napi layer that exposes the above to JavaScript.
 //! - `fuzzing` (tests and fuzz builds only): the checks the fuzz targets
 //!   in `fuzz/` run, which `cargo test` also runs over their seed corpus.
@@ -30,6 +31,7 @@ pub mod shm;
 pub mod socket;
 pub mod store;
 pub mod sweeper;
+pub mod threads;
 pub mod watch;
 
 mod binding;
@@ -64,7 +66,7 @@ pub mod fuzzing;
 mod layers {
   const LAYERS: &[&str] = &[
     "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
-    "host", "socket", "binding", "fuzzing",
+    "host", "threads", "socket", "binding", "fuzzing",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

@@ -9,6 +9,14 @@
 //! or was killed), its locks are released and its waiting requests dropped
 //! at once.
 //!
+//! Fencing tokens keep growing across hosts: a token is
+//! `epoch * 2^32 + n`, where `n` counts this host's grants and the epoch
+//! is the host's number in the line of hosts of one store (the next host
+//! of a store found by name takes the previous one's epoch plus one, see
+//! lib/election.js). Epochs below 2^21 keep every token a safe integer for
+//! JavaScript (below 2^53); a host makes up to 2^32 grants before its
+//! tokens run into the next epoch's (they still grow).
+//!
 //! The table only decides. A request that cannot be answered at once is
 //! answered later by a [`Notice`], which the table hands back from whatever
 //! call produced it; the caller delivers notices to their owners.
@@ -58,6 +66,11 @@ pub struct LockRequest {
   /// How long to wait for it: zero to not wait, `None` to wait as long as it takes.
   pub wait: Option<Duration>,
 }
+
+/// Bits of a fencing token below its epoch.
+pub const EPOCH_SHIFT: u32 = 32;
+/// The largest epoch: tokens then stay below 2^53.
+pub const MAX_EPOCH: u64 = (1 << (53 - EPOCH_SHIFT)) - 1;
 
 #[derive(Default)]
 pub struct LockTable {
@@ -195,6 +208,14 @@ impl LockTable {
 
   pub fn is_empty(&self) -> bool {
     self.locks.is_empty()
+  }
+
+  /// Starts this table's tokens in `epoch` (clamped to [`MAX_EPOCH`]):
+  /// every later token is above `epoch * 2^32`. Tokens never go down: a
+  /// lower epoch than the tokens already given changes nothing.
+  pub fn set_epoch(&mut self, epoch: u64) {
+    let base = epoch.min(MAX_EPOCH) << EPOCH_SHIFT;
+    self.last_token = self.last_token.max(base);
   }
 
   fn next_token(&mut self) -> u64 {
@@ -405,6 +426,35 @@ mod tests {
     );
     let (_, next) = table.release(b"k", 1, 1, now + Duration::from_millis(60));
     assert_eq!(granted(&next), vec![(3, 3, 2)]);
+  }
+
+  #[test]
+  fn tokens_of_a_later_epoch_are_above_every_token_of_an_earlier_one() {
+    let now = Instant::now();
+    let mut old = LockTable::default();
+    old.set_epoch(3);
+    let (Acquire::Granted(first), _) = old.acquire(b"k", ask(1, 1), now) else {
+      panic!("free lock not granted")
+    };
+    assert_eq!(first, (3 << EPOCH_SHIFT) + 1);
+    let mut next = LockTable::default();
+    next.set_epoch(4);
+    let (Acquire::Granted(second), _) = next.acquire(b"k", ask(1, 1), now) else {
+      panic!("free lock not granted")
+    };
+    assert!(second > first);
+    // A lower epoch never makes tokens go down; the largest stays a safe integer.
+    next.set_epoch(1);
+    let (Acquire::Granted(third), _) = next.acquire(b"j", ask(1, 2), now) else {
+      panic!("free lock not granted")
+    };
+    assert!(third > second);
+    let mut last = LockTable::default();
+    last.set_epoch(u64::MAX);
+    let (Acquire::Granted(top), _) = last.acquire(b"k", ask(1, 1), now) else {
+      panic!("free lock not granted")
+    };
+    assert!(top < 1 << 53);
   }
 
   #[test]

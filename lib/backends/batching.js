@@ -25,6 +25,7 @@
 
 const { capabilities } = require('../backend')
 const { SharedMemoryError } = require('../errors')
+const { LOSE } = require('../lock')
 const { Pending, succeed, fail, rejected } = require('../pending')
 const { OPS, Request } = require('../ops')
 const { mismatch } = require('../serialization')
@@ -84,6 +85,9 @@ class BatchingBackend {
   #transports = new Set() // every transport attached so far (an IPC worker keeps its IPC one beside its socket)
   #onClose
   #closed = false
+  #held = new Map() // Lock → when its lease ends (ms, performance.now()): the locks to tell when the host goes
+  #pruneAt = 64 // #held is pruned of ended leases when it grows to this size
+  #lostHost = false // down() happened: the next host to serve gets the watches again
 
   /**
    * @param transport see above
@@ -226,8 +230,26 @@ class BatchingBackend {
     return replies
   }
 
+  /**
+   * `lock` (lib/lock.js) is held for `leaseMs` from now: if the host goes
+   * meanwhile, it is told (LOSE). Locks whose lease has ended are dropped
+   * as the table grows, so it is bounded by the locks really held.
+   */
+  holdLock(lock, leaseMs) {
+    const now = performance.now()
+    this.#held.set(lock, now + leaseMs)
+    if (this.#held.size < this.#pruneAt) return
+    for (const [held, until] of this.#held) if (until <= now) this.#held.delete(held)
+    this.#pruneAt = Math.max(64, this.#held.size * 2)
+  }
+
+  /** `lock` was released (or its extension refused): nothing to tell it. */
+  forgetLock(lock) {
+    this.#held.delete(lock)
+  }
+
   watch(pattern, ns, listener) {
-    const id = this.#subscriptions.add(listener)
+    const id = this.#subscriptions.add(listener, pattern, ns)
     const started = this.request(new Request('watch', ns, JSON.stringify(pattern), String(id)))
     started.catch(() => this.#subscriptions.delete(id))
     return { id, started }
@@ -323,6 +345,7 @@ class BatchingBackend {
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
+    if (this.#lostHost) this.#rewatch()
     if (this.#queue.length > 0) this.#scheduleFlush()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
   }
@@ -373,6 +396,41 @@ class BatchingBackend {
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
     this.#failAll(() => new SharedMemoryError(code, `sharedmemory: ${message}`))
+    // The locks and watches held on that host are gone with it.
+    this.#lostHost = true
+    this.#subscriptions.staleAll()
+    const now = performance.now()
+    const held = [...this.#held].filter(([, until]) => until > now)
+    this.#held.clear()
+    for (const [lock] of held) {
+      lock[LOSE](new SharedMemoryError('ERR_HOST_EXITED', `sharedmemory: the lock on ${JSON.stringify(lock.key)} was held on a host that went away (${message})`))
+    }
+  }
+
+  /**
+   * A new host serves after down(): every watch is started there again,
+   * ahead of what was queued meanwhile, and its listener hears
+   * {kind: 'reset'} once the new host has it.
+   */
+  #rewatch() {
+    this.#lostHost = false
+    const stale = this.#subscriptions.takeStale()
+    if (stale.length === 0) return
+    const ids = []
+    const texts = []
+    for (const { id, pattern, ns } of stale) {
+      const requestId = this.#nextId++
+      const started = this.#pending.add(requestId, undefined, undefined)
+      started.then(
+        () => this.#subscriptions.reset(id),
+        () => this.#subscriptions.markStale(id),
+      )
+      ids.push(requestId)
+      texts.push(encodeRequest(requestId, new Request('watch', ns, JSON.stringify(pattern), String(id))))
+    }
+    this.#queueIds.unshift(...ids)
+    this.#queue.unshift(...texts)
+    this.#scheduleFlush()
   }
 
   // ---- Inside ----

@@ -19,13 +19,16 @@
 
 pub mod client;
 pub mod frame;
+pub mod host_lock;
 pub mod outbox;
 pub mod server;
 
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use interprocess::local_socket::{prelude::*, GenericNamespaced, Name, Stream, ToNsName};
+use interprocess::local_socket::{
+  prelude::*, GenericFilePath, GenericNamespaced, Name, Stream, ToFsName, ToNsName,
+};
 
 /// What the server answers to an accepted handshake.
 pub const HANDSHAKE_OK: &[u8] = b"ok";
@@ -41,8 +44,14 @@ pub const HANDSHAKE_MAX_BYTES: usize = 256;
 
 /// Socket names live in Linux's abstract namespace (no file, so nothing
 /// is left behind by a crash); elsewhere interprocess maps them to a path.
+/// A name that starts with `/` is a socket file at that path (the election
+/// by lock file, [`host_lock`], where abstract names do not exist).
 pub fn socket_name(name: &str) -> std::io::Result<Name<'_>> {
-  name.to_ns_name::<GenericNamespaced>()
+  if name.starts_with('/') {
+    name.to_fs_name::<GenericFilePath>()
+  } else {
+    name.to_ns_name::<GenericNamespaced>()
+  }
 }
 
 /// Compares secrets in time that does not depend on where they differ.

@@ -15,6 +15,11 @@
 //                      socket name (lib/election.js, lib/pm2.js); the others
 //                      connect to it, and elect another when it goes
 //                      (lib/backends/elected.js)
+//   a worker thread    joins its process's store in its process's part: the
+//                      store itself when the process hosts it, else the same
+//                      host's socket (lib/process-store.js, lib/links.js)
+//   a forked child     of a process that called init(): joins the store its
+//                      parent uses (SHAREDMEMORY_PARENT, lib/process-store.js)
 //
 // A call's path: lib/controller.js builds Request objects (lib/ops.js) →
 // the backend: lib/backends/direct.js in the hosting process, straight into
@@ -30,6 +35,7 @@
 // unit tests also use with fakes (__test__/unit/).
 
 const cluster = require('node:cluster')
+const { isMainThread } = require('node:worker_threads')
 
 const { BatchingBackend } = require('./lib/backends/batching')
 const { DirectBackend } = require('./lib/backends/direct')
@@ -40,11 +46,16 @@ const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
 const { HostedStore } = require('./lib/hosted-store')
 const { ElectedBackend } = require('./lib/backends/elected')
 const { Election } = require('./lib/election')
+const { ThreadLink, ParentLink } = require('./lib/links')
 const { pm2StoreKey } = require('./lib/pm2')
+const part = require('./lib/process-store')
 const { RelayHost } = require('./lib/relay')
 const { IpcTransport } = require('./lib/transports/ipc')
 
 let current = null // { controller, config } once init() has run
+
+// Threads that call init() before this (main) thread does wait for it.
+part.markLoaded()
 
 /**
  * Sets up this process's part of the shared store and answers its
@@ -75,11 +86,44 @@ function create(config) {
   const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'
 
-  // A store found by name: the one named, or, under PM2, the app's.
-  const key = config.name !== null ? ['name', config.name] : config.manager === null ? pm2StoreKey(process.env, cluster.isWorker) : null
+  // A worker thread: its process's store, in its process's part.
+  if (!isMainThread && config.manager === null) {
+    const found = part.processPart()
+    const sameName = config.name === null || (found && sameKey(found.info.key, ['name', config.name]))
+    if (sameName && found && found.info.state !== 'unsupported') {
+      const backend = new ElectedBackend(new ThreadLink(config), { ...reading, ...limits })
+      return createController(backend, style)
+    }
+    if (config.name === null) return alone(config, found ? found.info.why : 'its main thread never loaded sharedmemory', timing, limits, style)
+  }
+
+  // A store found by name: the one named, the one a parent uses, or, under PM2, the app's.
+  const parent = config.name === null && config.manager === null && !cluster.isWorker ? part.parentStore() : null
+  if (parent && parent.socket) {
+    const backend = new ElectedBackend(new ParentLink(parent, config), { ...reading, ...limits })
+    part.exportToChildren(parent)
+    const controller = createController(backend, style)
+    ready(backend, () => part.publishPart({ state: 'ready', role: 'worker', socket: parent.socket, limits: parent.limits }))
+    return controller
+  }
+  const key =
+    config.name !== null
+      ? ['name', config.name]
+      : parent
+        ? parent.key
+        : config.manager === null
+          ? pm2StoreKey(process.env, cluster.isWorker)
+          : null
   if (key) {
     let door = null
-    const backend = new ElectedBackend(new Election(key, config), { ...reading, ...limits, onClose: () => door && door.close() })
+    part.exportToChildren({ key })
+    part.publishPart({ state: 'pending', role: 'worker', key })
+    const onFound = (found) => {
+      if (found === null) part.publishPart({ state: 'pending', role: 'worker', key })
+      else if (found.host) part.publishPart({ state: 'ready', role: 'master', key, limits }, found.host)
+      else part.publishPart({ state: 'ready', role: 'worker', key, socket: found.socket, limits: found.limits })
+    }
+    const backend = new ElectedBackend(new Election(key, config), { ...reading, ...limits, onFound, onClose: () => onClosed(door) })
     // A cluster primary's own workers (they call init() with no name) are sent to the elected host.
     if (cluster.isPrimary) door = new ElectedDoor(() => backend.current())
     return createController(backend, style)
@@ -87,19 +131,70 @@ function create(config) {
   if (cluster.isPrimary && config.manager === null) {
     const store = new HostedStore(config)
     const host = new MasterHost({ store, socket, ...limits })
-    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => host.close() }), { role: 'master', ...style })
+    hostedPart(store, host.announced, 'master')
+    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(host) }), { role: 'master', ...style })
   }
   if (cluster.isPrimary) {
     const relay = new RelayHost({ managerId: config.manager, socket, timeout: config.timeout })
+    part.publishPart({ state: 'unsupported', why: 'in relay mode its master hosts nothing (threads of the manager worker share)' })
     return createController(new BatchingBackend(relay.transport(), reading), { role: 'master', ...style })
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
     const store = new HostedStore(config)
-    new ManagerHost({ store, socket, ...limits })
-    return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'manager', ...style })
+    const host = new ManagerHost({ store, socket, ...limits })
+    hostedPart(store, host.announced, 'manager')
+    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(null) }), { role: 'manager', ...style })
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
-  return createController(new BatchingBackend(transport, reading), { role: 'worker', ...style })
+  const backend = new BatchingBackend(transport, reading)
+  part.publishPart({ state: 'pending', role: 'worker' })
+  ready(backend, () => {
+    const welcome = transport.welcome
+    if (backend.transport !== 'socket' || !welcome || !welcome.socket) {
+      return part.publishPart({ state: 'unsupported', why: 'its process reaches the store over cluster IPC only' })
+    }
+    const announced = { maxValueSize: welcome.maxValueSize, serialization: welcome.serialization, segment: welcome.segment || null }
+    part.publishPart({ state: 'ready', role: 'worker', socket: welcome.socket, limits: announced })
+    part.exportToChildren({ socket: welcome.socket, limits: announced })
+  })
+  return createController(backend, { role: 'worker', ...style })
+}
+
+/** This process hosts `store`: its threads use it directly, its forked children its socket (when it serves one). */
+function hostedPart(store, announced, role) {
+  const { maxValueSize, serialization } = announced
+  part.publishPart({ state: 'ready', role, limits: { maxValueSize, serialization } }, store)
+  if (announced.socket) part.exportToChildren({ socket: announced.socket, limits: { maxValueSize, serialization, segment: announced.segment || null } })
+}
+
+/** close(): this process's threads and later children no longer find its store; `host` stops serving. */
+function onClosed(host) {
+  part.withdraw()
+  if (host) host.close()
+}
+
+/** Runs `then` once `backend` serves (never, if it never does). */
+function ready(backend, then) {
+  backend.ready().then(then, () => {})
+}
+
+function sameKey(a, b) {
+  return Array.isArray(a) && a.length === b.length && a.every((part, i) => part === b[i])
+}
+
+/**
+ * A thread that cannot share its process's store gets one of its own, and
+ * says so once (on this thread): role 'master', transport 'local'.
+ */
+function alone(config, why, timing, limits, style) {
+  process.emitWarning(
+    `sharedmemory: init() in a worker thread that cannot join its process's store (${why}): this thread gets a ` +
+      'store of its own, shared with nobody. Call init() in the main thread too (require sharedmemory there before ' +
+      'starting Workers), or give every thread and process the same {name}.',
+    { type: 'SharedMemoryWarning', code: 'SHAREDMEMORY_THREAD_ALONE' },
+  )
+  const store = new HostedStore(config)
+  return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'master', ...style })
 }
 
 module.exports = { init, SharedMemoryError, codes, defaults }

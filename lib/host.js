@@ -38,6 +38,8 @@ class MasterHost {
    */
   constructor({ store, maxValueSize, serialization, socket }) {
     const welcome = announcement({ maxValueSize, serialization }, socket ? store.listen() : null, store.segment())
+    /** What workers are welcomed with (forked children of this process connect to its socket too). */
+    this.announced = welcome
     const outboxes = new Map() // worker id → what waits to be written to it (lib/channel-outbox.js)
     const outboxOf = (worker) => {
       let outbox = outboxes.get(worker.id)
@@ -87,6 +89,8 @@ class ManagerHost {
   /** Options as MasterHost's. */
   constructor({ store, maxValueSize, serialization, socket }) {
     const hosting = announcement({ maxValueSize, serialization }, socket ? store.listen() : null, store.segment())
+    /** What the master is told (forked children of this process connect to its socket too). */
+    this.announced = hosting
     let acknowledged = false
     // Each process the master relays for (origin: a worker id, or 0 for the master) is an owner of
     // the store; its pushes go back through the master.

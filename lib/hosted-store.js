@@ -19,6 +19,9 @@ const { NativeStore } = require('../binding')
 const { storeOptions } = require('./config')
 const { USE_WINDOW_MS } = require('./shared-reads')
 
+/** The registry key (src/threads.rs) a process's own store is shared under (lib/process-store.js). */
+const SHARED_KEY = 'process'
+
 class HostedStore {
   #native
   #routes = new Map() // owner → deliver(message)
@@ -28,17 +31,38 @@ class HostedStore {
 
   #useWindow
 
+  /** A new store with `config`; with `config` null, the store this process's main thread shares (see join). */
   constructor(config) {
-    // Readers of the shared segment tell this store about the entries they
-    // read at most once per window: within a quarter of the idle expiry,
-    // so an entry read only by them never expires as idle.
-    const idle = config.cache && config.cache.type === 'expire' ? config.cache.expire : Infinity
-    this.#useWindow = Math.max(1, Math.min(USE_WINDOW_MS, Math.floor(idle / 4)))
-    this.#native = new NativeStore(storeOptions(config), ({ owner, message }) => {
+    const route = ({ owner, message }) => {
       const deliver = this.#routes.get(owner)
       if (deliver) deliver(message)
-    })
+    }
+    if (config === null) {
+      this.#native = NativeStore.join(SHARED_KEY, route)
+      this.#useWindow = USE_WINDOW_MS
+    } else {
+      // Readers of the shared segment tell this store about the entries they
+      // read at most once per window: within a quarter of the idle expiry,
+      // so an entry read only by them never expires as idle.
+      const idle = config.cache && config.cache.type === 'expire' ? config.cache.expire : Infinity
+      this.#useWindow = Math.max(1, Math.min(USE_WINDOW_MS, Math.floor(idle / 4)))
+      this.#native = new NativeStore(storeOptions(config), route)
+    }
     this.local = this.#native.localOwner
+  }
+
+  /**
+   * In a worker thread: the store the main thread of this process hosts
+   * and shared (share()), used directly, as an owner of this thread's own
+   * (its locks and watches end with the thread). Throws when none is shared.
+   */
+  static join() {
+    return new HostedStore(null)
+  }
+
+  /** Lets this process's other threads join this store (lib/process-store.js); `info` is what they read. */
+  share(key, info) {
+    this.#native.share(key, info)
   }
 
   /** Where pushes for this process's own requests go. */

@@ -12,8 +12,12 @@
 // closed), every pending request fails at once with ERR_HOST_EXITED (a
 // write among them may or may not have been applied: it is never retried),
 // and this process takes part in electing the next host at once. Requests
-// made meanwhile wait for it (up to connectTimeout). The new host starts
-// empty: the data lived in the old one.
+// made meanwhile wait for it (up to connectTimeout). The new host takes
+// over what the old one published to shared memory.
+//
+// The same backend serves processes that join a store without electing
+// (lib/links.js): a worker thread follows its process, a forked child its
+// parent's host; their links answer attempts as an election does.
 
 const { BatchingBackend } = require('./batching')
 const { storeTransport } = require('./direct')
@@ -36,6 +40,7 @@ const unelected = {
 class ElectedBackend extends BatchingBackend {
   #election
   #onClose
+  #onFound
   #limits
   #role = 'worker'
   #attempts = 0
@@ -49,15 +54,18 @@ class ElectedBackend extends BatchingBackend {
   takenOver = 0
 
   /**
-   * @param {import('../election').Election} election
-   * @param {object} options timeout, connectTimeout, maxValueSize, serialization, sharedReads, and
-   *   onClose (what close() also does)
+   * @param {import('../election').Election} election (or a link of lib/links.js)
+   * @param {object} options timeout, connectTimeout, maxValueSize, serialization, sharedReads,
+   *   onClose (what close() also does), and onFound(found): called with {host} or {client,
+   *   limits, socket} once a host serves, and with null when it is lost (lib/process-store.js
+   *   tells this process's threads)
    */
-  constructor(election, { timeout, connectTimeout, maxValueSize, serialization, sharedReads = false, onClose = null }) {
+  constructor(election, { timeout, connectTimeout, maxValueSize, serialization, sharedReads = false, onClose = null, onFound = null }) {
     // keepAlive: no IPC channel keeps this process alive while it awaits a reply.
     super(unelected, { timeout, connectTimeout, serialization, sharedReads, keepAlive: true, onClose: () => this.#closing() })
     this.#election = election
     this.#onClose = onClose
+    this.#onFound = onFound
     this.#limits = { maxValueSize, serialization }
     this.#elect()
   }
@@ -77,6 +85,7 @@ class ElectedBackend extends BatchingBackend {
     super.down(code, message)
     if (this.closed) return
     this.lostAt = performance.now()
+    if (this.#onFound) this.#onFound(null)
     this.#attempts = 0
     this.reconnect()
     this.#elect()
@@ -95,13 +104,15 @@ class ElectedBackend extends BatchingBackend {
       throw err
     }
     if (outcome.host) {
-      this.#role = 'master'
+      this.#role = outcome.role || 'master'
       this.useTransport(storeTransport(outcome.host))
-      this.#settled(this.#limits)
+      this.#settled(outcome.limits || this.#limits)
+      if (this.#onFound) this.#onFound({ host: outcome.host })
     } else if (outcome.client) {
       this.#role = 'worker'
       this.useTransport(outcome.client)
       this.#settled(outcome.limits)
+      if (this.#onFound) this.#onFound({ client: outcome.client, limits: outcome.limits, socket: this.#election.current })
     } else if (this.state === 'connecting') {
       const base = RETRY_MS[Math.min(this.#attempts++, RETRY_MS.length - 1)]
       this.#timer = setTimeout(() => this.#elect(), base * (0.5 + Math.random()))

@@ -19,6 +19,8 @@ class IpcTransport {
   #timeout
   #stopHello = null
   #lastHello = -Infinity
+  /** The host's welcome, once it came. */
+  welcome = null
 
   constructor({ socket, timeout }) {
     this.#useSocket = socket
@@ -73,6 +75,7 @@ class IpcTransport {
     if (!message) return
     if (message.k === 'res' || message.k === 'push') this.#backend.receive(message.k === 'res' ? message.r : message.p)
     else if (message.k === 'welcome') {
+      this.welcome = message // what the host announced (this process's threads and forked children use its socket too)
       this.#stopHello()
       join(this.#backend, message, { socket: this.#useSocket, timeout: this.#timeout })
     } else if (message.k === 'down') this.#backend.down(message.code, message.message)

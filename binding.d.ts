@@ -49,6 +49,13 @@ export declare class NativeStore {
    */
   share(key: string, info: string): void
   /**
+   * This process closed the store: later batches of every thread fail
+   * with `ERR_HOST_EXITED`.
+   */
+  retire(): void
+  /** Whether `retire` was called (by any thread). */
+  get retired(): boolean
+  /**
    * Starts the fencing tokens of this store's locks in `epoch` (an
    * integer below 2^21; see the Rust core's locks module).
    */

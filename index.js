@@ -116,23 +116,25 @@ function create(config) {
           : null
   if (key) {
     let door = null
+    let hosted = null // the store, while this process hosts it
     part.exportToChildren({ key })
     part.publishPart({ state: 'pending', role: 'worker', key })
     const onFound = (found) => {
+      hosted = found && found.host ? found.host : null
       if (found === null) part.publishPart({ state: 'pending', role: 'worker', key })
       else if (found.host) part.publishPart({ state: 'ready', role: 'master', key, limits }, found.host)
       else part.publishPart({ state: 'ready', role: 'worker', key, socket: found.socket, limits: found.limits })
     }
-    const backend = new ElectedBackend(new Election(key, config), { ...reading, ...limits, onFound, onClose: () => onClosed(door) })
+    const backend = new ElectedBackend(new Election(key, config), { ...reading, ...limits, onFound, onClose: () => onClosed(door, hosted) })
     // A cluster primary's own workers (they call init() with no name) are sent to the elected host.
-    if (cluster.isPrimary) door = new ElectedDoor(() => backend.current())
+    if (cluster.isPrimary && isMainThread) door = new ElectedDoor(() => backend.current())
     return createController(backend, style)
   }
   if (cluster.isPrimary && config.manager === null) {
     const store = new HostedStore(config)
     const host = new MasterHost({ store, socket, ...limits })
     hostedPart(store, host.announced, 'master')
-    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(host) }), { role: 'master', ...style })
+    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(host, store) }), { role: 'master', ...style })
   }
   if (cluster.isPrimary) {
     const relay = new RelayHost({ managerId: config.manager, socket, timeout: config.timeout })
@@ -143,7 +145,7 @@ function create(config) {
     const store = new HostedStore(config)
     const host = new ManagerHost({ store, socket, ...limits })
     hostedPart(store, host.announced, 'manager')
-    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(null) }), { role: 'manager', ...style })
+    return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(null, store) }), { role: 'manager', ...style })
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
   const backend = new BatchingBackend(transport, reading)
@@ -167,10 +169,15 @@ function hostedPart(store, announced, role) {
   if (announced.socket) part.exportToChildren({ socket: announced.socket, limits: { maxValueSize, serialization, segment: announced.segment || null } })
 }
 
-/** close(): this process's threads and later children no longer find its store; `host` stops serving. */
-function onClosed(host) {
+/**
+ * close() in the main thread: this process's threads and later children no
+ * longer find its store, `host` stops serving, and the threads that used
+ * the hosted `store` directly fail with ERR_HOST_EXITED and look again.
+ */
+function onClosed(host, store = null) {
   part.withdraw()
   if (host) host.close()
+  if (store) store.retire()
 }
 
 /** Runs `then` once `backend` serves (never, if it never does). */

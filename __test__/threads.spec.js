@@ -57,6 +57,13 @@ test("a terminated Worker's locks pass on at once to the process's other threads
   t.deepEqual({ code, signal }, clean)
 })
 
+test('close() in the main thread of a hosting process: a thread that used the store directly fails with ERR_HOST_EXITED, not silently alone', async (t) => {
+  const { result, code, signal } = await runFixture('thread-ends.js', ['close'], { deadlineMs: 60000 })
+  t.is(result.thread.transport, 'local')
+  t.deepEqual(result.late, { code: 'ERR_HOST_EXITED' })
+  t.deepEqual({ code, signal }, clean)
+})
+
 for (const [title, args] of [
   ['a hosting parent', ['master']],
   ['a parent sharing a named store', ['named', null]],

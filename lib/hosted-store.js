@@ -139,6 +139,24 @@ class HostedStore {
     return this.#native.tryServeSocket(name, token, lockFile ?? undefined)
   }
 
+  /**
+   * This process closed the store: the other threads still using it
+   * (join) fail from now on with ERR_HOST_EXITED, and look for the store again.
+   */
+  retire() {
+    this.#native.retire()
+  }
+
+  /** Whether retire() was called, in any thread. */
+  get retired() {
+    return this.#native.retired
+  }
+
+  /** A thread that joined the store leaves it (close()): its locks pass on, its watches end. */
+  leave() {
+    this.#native.disconnect(this.local)
+  }
+
   /** Starts the fencing tokens of this store's locks in `epoch` (src/locks.rs). */
   setEpoch(epoch) {
     this.#native.setEpoch(epoch)

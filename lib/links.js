@@ -19,6 +19,7 @@ const { SocketTransport } = require('./transports/socket')
 
 class ThreadLink {
   #timeout
+  #joined = null // the process's store, while this thread uses it directly
   current = null
 
   constructor({ timeout }) {
@@ -31,7 +32,8 @@ class ThreadLink {
     const { info } = part
     if (part.hosted) {
       try {
-        return { host: HostedStore.join(), role: info.role, limits: info.limits }
+        this.#joined = HostedStore.join()
+        return { host: this.#joined, role: info.role, limits: info.limits }
       } catch (err) {
         return { retry: err.message } // withdrawn meanwhile
       }
@@ -39,7 +41,11 @@ class ThreadLink {
     return connect(this, info.socket, info.limits, this.#timeout)
   }
 
-  resign() {}
+  /** close(): this thread's owner goes now (its locks pass on), not when the store object is collected. */
+  resign() {
+    if (this.#joined) this.#joined.leave()
+    this.#joined = null
+  }
 }
 
 class ParentLink {

@@ -207,6 +207,19 @@ impl NativeStore {
     );
   }
 
+  /// This process closed the store: later batches of every thread fail
+  /// with `ERR_HOST_EXITED`.
+  #[napi]
+  pub fn retire(&self) {
+    self.host.retire();
+  }
+
+  /// Whether `retire` was called (by any thread).
+  #[napi(getter)]
+  pub fn retired(&self) -> bool {
+    self.host.is_retired()
+  }
+
   /// Starts the fencing tokens of this store's locks in `epoch` (an
   /// integer below 2^21; see the Rust core's locks module).
   #[napi]

@@ -9,6 +9,7 @@
 //! Answers that come later (a lock granted to a waiter, a wait that ran
 //! out) and watch events are pushed to the owner's [`Sink`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -49,6 +50,8 @@ pub struct Host {
   watches: Arc<Watches>,
   peers: Arc<Peers>,
   alarm: Arc<Alarm>,
+  /// Set by [`Host::retire`]: every later batch fails.
+  retired: AtomicBool,
 }
 
 impl Host {
@@ -82,6 +85,7 @@ impl Host {
       watches,
       peers,
       alarm: Arc::new(Alarm::default()),
+      retired: AtomicBool::new(false),
     }
   }
 
@@ -115,6 +119,18 @@ impl Host {
     self.locks.lock().set_epoch(epoch);
   }
 
+  /// The process hosting this store closed it: every later batch, from
+  /// any owner still connected (another thread of the process), fails with
+  /// `ERR_HOST_EXITED`.
+  pub fn retire(&self) {
+    self.retired.store(true, Ordering::Release);
+  }
+
+  /// Whether [`Host::retire`] was called.
+  pub fn is_retired(&self) -> bool {
+    self.retired.load(Ordering::Acquire)
+  }
+
   /// The read-only descriptor of the segment this host publishes, if any.
   pub fn segment_fd(&self) -> Option<i32> {
     self.segment.as_ref().map(Published::read_only_fd)
@@ -142,6 +158,13 @@ impl Host {
   /// order, each one atomic. Never fails: a request that cannot be read
   /// gets an `ERR_PROTOCOL` reply, and the others are still applied.
   pub fn apply(&self, owner: Owner, batch: &str) -> String {
+    if self.is_retired() {
+      return protocol::fail_batch(
+        batch,
+        "ERR_HOST_EXITED",
+        "the process hosting this store closed it",
+      );
+    }
     let requests = match protocol::parse_batch(batch) {
       Ok(requests) => requests,
       Err(err) => return protocol::batch_error(&err),

@@ -38,6 +38,8 @@ function storeTransport(store) {
       store.onLocalPush((message) => attached.receive(message))
     },
     send(batch) {
+      // Closed by the thread that made it: a thread that joined it looks for the store again.
+      if (store.retired) return false
       backend.receive(store.applyBatch(batch))
       return true
     },

@@ -161,21 +161,39 @@ export interface LockOptions {
   wait?: number
 }
 
-/** A held lock. */
-export interface Lock {
+/**
+ * A held lock. It emits 'lost' (with an ERR_HOST_EXITED error) once if the host it was held on
+ * goes away (exits, is killed, or closes; a store found by name then moves to a new host, where
+ * this lock is not held): from then on `lost` is true and release() and extend() answer false.
+ */
+export interface Lock extends EventEmitter {
   /** The key it was taken on. */
   readonly key: Key
-  /** Larger than the token of every earlier grant: lets a resource refuse a holder whose lease ran out. */
+  /**
+   * Larger than the token of every earlier grant, on this host and on every earlier host of the
+   * store (the host's epoch times 2^32, plus its count of grants: always a safe integer): lets a
+   * resource refuse a holder whose lease ran out, or whose host went away.
+   */
   readonly token: number
-  /** Lets it go; answers whether this holder still had it (false once its lease ran out). */
+  /** Whether the host this lock was held on went away ('lost' was emitted). */
+  readonly lost: boolean
+  /** Lets it go; answers whether this holder still had it (false once its lease ran out, or it was lost). */
   release(callback?: (err: CallError | null, released?: boolean) => void): Promise<boolean>
   /** A new lease of `lease` ms from now; answers whether this holder still had it. */
   extend(lease: number, callback?: (err: CallError | null, held?: boolean) => void): Promise<boolean>
+  on(event: 'lost', listener: (err: SharedMemoryError) => void): this
+  once(event: 'lost', listener: (err: SharedMemoryError) => void): this
 }
 
+/**
+ * A change of a watched key. `reset` (no key): the store moved to a new host (a failover of a store
+ * found by name); the watch was started again there by itself, and changes between the old host's
+ * last event and this one may have been missed: read what matters again.
+ */
 export type WatchEvent<T = any> =
   | { key: string; kind: 'set'; value: T }
   | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
+  | { key: undefined; kind: 'reset'; value?: undefined }
 
 /** Stops a watch; `ready` resolves once the store has it (changes from then on are seen). */
 export interface StopWatching {
@@ -197,7 +215,9 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * 'master' (this process hosts the store: the cluster master, or the elected host of a store
    * found by name or of a PM2 app), 'worker' (it reaches the store in another process), or
    * 'manager' (the worker hosting the store in relay mode). For a store found by name it can
-   * change: a worker becomes 'master' when it is elected after the host went away.
+   * change: a worker becomes 'master' when it is elected after the host went away. A worker thread
+   * has its process's role (it uses the process's store directly where the process hosts it, with
+   * transport 'local'); a child_process.fork() child of a process that called init() is a 'worker'.
    */
   readonly role: 'master' | 'worker' | 'manager'
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */

@@ -86,17 +86,20 @@ async function locksAndWatches(): Promise<void> {
   const lock = await sm.lock('job', { lease: 30000, wait: Infinity })
   const token: number = lock.token
   const extended: boolean = await lock.extend(5000)
+  lock.on('lost', (err) => void err.code)
+  const lost: boolean = lock.lost
   const released: boolean = await lock.release()
   const answer: number = await sm.withLock('job', async (held) => held.token + 1, { wait: 0 })
   const stop = sm.watch<{ n: number }>('user:*', (event) => {
     if (event.kind === 'set') void event.value.n
-    const kind: 'set' | 'delete' | 'expire' | 'evict' = event.kind
+    if (event.kind === 'reset') void (event.key satisfies undefined)
+    const kind: 'set' | 'delete' | 'expire' | 'evict' | 'reset' = event.kind
     void kind
   })
   await stop.ready
   const stopped: boolean = await stop()
   const code: ErrorCode = 'ERR_LOCK_TIMEOUT'
-  void [token, extended, released, answer, stopped, code]
+  void [token, extended, lost, released, answer, stopped, code]
 }
 
 function mistakes(): void {

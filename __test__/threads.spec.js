@@ -76,3 +76,21 @@ for (const [title, args] of [
     t.deepEqual({ code, signal }, clean)
   })
 }
+
+test('a worker thread of a named store client follows its process through a failover: the survivor hosts, its thread then uses the store directly', async (t) => {
+  const name = fresh('threads-failover')
+  const host = new Peer(t, 'peer.js', [name])
+  t.is((await host.ask('info')).role, 'master')
+  const client = new Peer(t, 'peer.js', [name])
+  t.is((await client.ask('info')).role, 'worker')
+  const before = await client.ask('threadIncr', { key: 'n', times: 5 })
+  t.like(before, { last: 5, role: 'worker', transport: 'socket' })
+  await host.ask('lock', { key: 'L' })
+  // The thread waits for a lock the host holds: how that wait ends shows the thread noticed the host go.
+  const waited = client.ask('threadWaitLock', { key: 'L' })
+  host.kill('SIGKILL')
+  await host.exited
+  t.true(['ERR_HOST_EXITED', 'got'].includes((await waited).got), 'failed with the host, or granted by the next one')
+  const after = await client.ask('threadIncr', { key: 'n', times: 1 })
+  t.like(after, { last: 6, role: 'master', transport: 'local' }, 'the survivor took the store over, and its thread joined it')
+})

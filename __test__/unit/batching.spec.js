@@ -291,3 +291,52 @@ test('callbacks over the batching backend: value-style and error-first, after th
   t.is(err.code, 'ERR_PROTOCOL')
   t.is(result, undefined)
 })
+
+test("at a host change (down, then a new host serves), held locks hear 'lost' and release() answers false without a request; watches are started again ahead of queued calls, then hear a reset", async (t) => {
+  const { transport, backend, sm } = setup()
+  const locking = sm.lock('L')
+  const events = []
+  const stop = sm.watch('w:*', (event) => events.push(event))
+  await turn()
+  t.deepEqual(transport.sent, ['[[1,"lock","L",{"lease":30000,"wait":10000}],[2,"watch","w:*",1]]'])
+  transport.reply([[1, 1, 4294967297], [2, 0]])
+  const lock = await locking
+  await stop.ready
+  const lost = []
+  lock.on('lost', (err) => lost.push(err.code))
+  backend.down('ERR_HOST_EXITED', 'the host went away')
+  t.deepEqual(lost, ['ERR_HOST_EXITED'])
+  t.true(lock.lost)
+  t.false(await lock.release())
+  t.is(transport.sent.length, 1, 'release() of a lost lock asks nobody')
+  // A call made while the next host is being found waits, then goes behind the watch.
+  backend.reconnect()
+  const got = sm.get('a')
+  backend.hostReady(LIMITS)
+  await turn()
+  t.is(transport.sent[1], '[[4,"watch","w:*",1],[3,"get","a",0]]')
+  t.deepEqual(events, [], 'no reset before the new host has the watch')
+  transport.reply([[4, 0], [3, 1, 5]])
+  t.is(await got, 5)
+  t.deepEqual(events, [{ key: undefined, kind: 'reset', value: undefined }])
+  transport.reply('~[[1,"set","w:1",2]]')
+  t.deepEqual(events[1], { key: 'w:1', kind: 'set', value: 2 })
+})
+
+test('a released lock is not told at a host change; one still held is', async (t) => {
+  const { transport, backend, sm } = setup()
+  const first = sm.lock('A')
+  const second = sm.lock('B')
+  await turn()
+  transport.reply([[1, 1, 1], [2, 1, 2]])
+  const [a, b] = await Promise.all([first, second])
+  const releasing = a.release()
+  await turn()
+  transport.reply([[3, 1, true]])
+  t.true(await releasing)
+  const told = []
+  a.on('lost', () => told.push('A'))
+  b.on('lost', () => told.push('B'))
+  backend.down('ERR_HOST_EXITED', 'gone')
+  t.deepEqual(told, ['B'])
+})

@@ -14,6 +14,8 @@
 // window and the key leaves the store when the window ends. express-rate-limit
 // is not a dependency: this module only fulfils its Store interface.
 
+const { adapterOptions, escapeGlob, optionError } = require('./lib/adapters')
+
 const DEFAULT_NAMESPACE = 'rate-limit'
 const DEFAULT_PREFIX = 'rl:'
 const DEFAULT_WINDOW_MS = 60_000 // express-rate-limit's own default, until init() says otherwise
@@ -36,13 +38,9 @@ class RateLimitStore {
    * @param {string} [options.prefix='rl:'] prepended to every key; give each limiter its own
    */
   constructor(options = {}) {
-    if (options === null || typeof options !== 'object') throw optionError('options must be an object')
-    const { controller = null, namespace = DEFAULT_NAMESPACE, prefix = DEFAULT_PREFIX } = options
-    if (controller !== null && (typeof controller !== 'object' || typeof controller.ns !== 'function')) {
-      throw optionError("the controller option takes what require('sharedmemory').init() returned")
-    }
-    if (typeof namespace !== 'string' || namespace === '') throw optionError('the namespace option is a non-empty string')
-    if (typeof prefix !== 'string') throw optionError(`the prefix option is a string, got ${typeof prefix}`)
+    const { controller, namespace } = adapterOptions('rate-limit', options, DEFAULT_NAMESPACE)
+    const prefix = options.prefix === undefined ? DEFAULT_PREFIX : options.prefix
+    if (typeof prefix !== 'string') throw optionError('rate-limit', `the prefix option is a string, got ${typeof prefix}`)
     this.#controller = controller
     this.#namespace = namespace
     this.prefix = prefix
@@ -117,17 +115,6 @@ class RateLimitStore {
 /** When a window ends, from its key's remaining ms (undefined when the key has no TTL). */
 function resetTime(ttl) {
   return typeof ttl === 'number' && ttl >= 0 ? new Date(Date.now() + ttl) : undefined
-}
-
-/** `text` as a glob that matches only itself. */
-function escapeGlob(text) {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
-}
-
-function optionError(message) {
-  const err = new TypeError(`sharedmemory/rate-limit: ${message}`)
-  err.code = 'ERR_INVALID_ARGUMENT'
-  return err
 }
 
 module.exports = RateLimitStore

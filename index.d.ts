@@ -183,6 +183,16 @@ export interface StopWatching {
   readonly ready: Promise<void>
 }
 
+/** Options of ns(): bounds of that namespace alone, and a default TTL. */
+export interface NamespaceOptions {
+  /** Most entries this namespace keeps, evicting its own least recently used. */
+  max?: number
+  /** Most encoded key + value bytes this namespace keeps, evicting its own least recently used. */
+  maxBytes?: number
+  /** TTL in ms of this controller's writes (set, mset, incr, decr) that give none. */
+  ttl?: number
+}
+
 export interface TtlOption {
   /** Time to live in milliseconds; the key is removed when it runs out. */
   ttl?: number
@@ -220,8 +230,15 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
 
   /** The namespace of this controller, or null for the default one. */
   readonly namespace: string | null
-  /** A controller with the same API whose keys are apart from every other namespace's. */
-  ns(name: string): Controller<S>
+  /**
+   * A controller with the same API whose keys are apart from every other namespace's. With `max`
+   * or `maxBytes`, the namespace is bounded on its own: the store evicts its least recently used
+   * entries, never another namespace's (sent to the store at once; they hold for every process
+   * until another ns() call of this name sets others). `ttl` is this controller's default TTL.
+   */
+  ns(name: string, options?: NamespaceOptions): Controller<S>
+  /** On a controller made by ns(name, {ttl}): that TTL (ms); otherwise undefined. */
+  readonly defaultTtl: number | undefined
 
   /**
    * Stores `value` (anything JSON can carry; with serialization 'advanced', anything node:v8 can)

@@ -49,7 +49,7 @@ const operations = {
   set: [(key) => (isEntries(key) ? 1 : 2), function (key, value, options) {
     if (isEntries(key)) return this.entries(key, value === undefined ? undefined : options)
     if (value === undefined) return this.request('del', encodeKey(key), '0', ok)
-    const { ttl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
+    const { ttl = this.defaultTtl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
     if (nx && xx) throw invalid('set() takes nx or xx, not both')
     const answer = nx || xx ? identity : ok
     return this.request('set', encodeKey(key), this.encode(value), answer, { ttl, nx, xx })
@@ -84,12 +84,12 @@ const operations = {
   /** incr(key[, by = 1][, {ttl}]) → the new number. A ttl applies only when this creates the key. */
   incr: [1, function (key, by, options) {
     if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // incr(key, {ttl})
-    return this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))
+    return this.request('incr', encodeKey(key), amount(by), identity, this.ttlOptions(options))
   }],
   /** decr(key[, by = 1][, {ttl}]) → the new number. */
   decr: [1, function (key, by, options) {
     if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // decr(key, {ttl})
-    return this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))
+    return this.request('incr', encodeKey(key), amount(by, -1), identity, this.ttlOptions(options))
   }],
   /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
   getSet: [2, function (key, value) {
@@ -142,14 +142,18 @@ class Controller extends EventEmitter {
   #role
   #style
   #namespace
+  #defaultTtl
+  #bounded // the bound request of ns(name, {max, maxBytes}), or null
   #warned = new Set()
 
   /** Made by createController (lib/create.js), and by ns(). */
-  constructor(backend, { role, callbackStyle, namespace = null }) {
+  constructor(backend, { role, callbackStyle, namespace = null, defaultTtl, bounded = null }) {
     super()
     this.#backend = backend
     this.#style = callbackStyle
     this.#namespace = namespace
+    this.#defaultTtl = defaultTtl
+    this.#bounded = bounded
     this.#role = role
     if (namespace === null) {
       backend.onWatchOverflow = (lost) =>
@@ -199,17 +203,39 @@ class Controller extends EventEmitter {
     return this.#namespace
   }
 
-  /** Resolves once the store is reachable and sync calls can be made. */
+  /**
+   * Resolves once the store is reachable and sync calls can be made (and,
+   * on a namespace made with bounds, once the store has them).
+   */
   ready() {
-    const promise = this.#backend.ready()
+    const promise = this.#bounded ? Promise.all([this.#backend.ready(), this.#bounded]).then(noop) : this.#backend.ready()
     promise.catch(noop)
     return promise
   }
 
-  /** A controller with the same API whose keys are apart from every other namespace's. */
-  ns(name) {
+  /** The TTL (ms) this namespace gives writes that name none (ns(name, {ttl})), or undefined. */
+  get defaultTtl() {
+    return this.#defaultTtl
+  }
+
+  /**
+   * A controller with the same API whose keys are apart from every other
+   * namespace's. `max` and `maxBytes` bound this namespace alone (its own
+   * least recently used entries are evicted, never another namespace's):
+   * they are sent to the store at once, and hold for every process from
+   * then on, until another ns() call of this name sets others. `ttl` is the
+   * TTL of this controller's writes that give none.
+   */
+  ns(name, options) {
     if (typeof name !== 'string' || name === '') throw invalid('ns() takes a non-empty string')
-    return new Controller(this.#backend, { role: this.role, callbackStyle: this.#style, namespace: name })
+    const { max, maxBytes, ttl } = namespaceOptions(options)
+    let bounded = null
+    if (max !== undefined || maxBytes !== undefined) {
+      const arg = JSON.stringify({ max: max ?? null, maxBytes: maxBytes ?? null })
+      bounded = this.#backend.request(new Request('bound', name, null, arg, undefined, noop))
+      bounded.catch((err) => this.#report(err))
+    }
+    return new Controller(this.#backend, { role: this.role, callbackStyle: this.#style, namespace: name, defaultTtl: ttl, bounded })
   }
 
   /**
@@ -310,7 +336,7 @@ class Controller extends EventEmitter {
   // Queued together (or sent as one sync trip), they travel, and are
   // applied, as one batch.
   entries(object, options) {
-    const { ttl } = checkOptions(options, ['ttl'])
+    const { ttl } = this.ttlOptions(options)
     const pairs = []
     const requests = []
     for (const key of Object.keys(object)) {
@@ -320,6 +346,12 @@ class Controller extends EventEmitter {
     }
     if (pairs.length > 0) requests.unshift(this.request('mset', null, `[${pairs.join(',')}]`, ok, { ttl }))
     return requests
+  }
+
+  /** The {ttl} of a call that takes only a ttl, this namespace's default filled in. */
+  ttlOptions(options) {
+    const { ttl = this.#defaultTtl } = checkOptions(options, ['ttl'])
+    return { ttl }
   }
 
   shapeStats({ total, namespaces }) {
@@ -420,6 +452,24 @@ function checkOptions(options, known) {
   if (options.nx !== undefined) checked.nx = Boolean(options.nx)
   if (options.xx !== undefined) checked.xx = Boolean(options.xx)
   return checked
+}
+
+/** ns()'s options: {max, maxBytes} (positive integers) and {ttl} (ms), each optional. */
+function namespaceOptions(options) {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object') throw invalid('ns() options must be an object like {max: 1000, maxBytes: 1e6, ttl: 60000}')
+  for (const name of Object.keys(options)) {
+    if (name !== 'max' && name !== 'maxBytes' && name !== 'ttl') throw invalid(`unknown option ${name} (ns() takes max, maxBytes, ttl)`)
+  }
+  const count = (name) => {
+    const value = options[name]
+    if (value === undefined) return undefined
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw invalid(`ns() option ${name} is a positive integer, got ${String(value)}`)
+    }
+    return value
+  }
+  return { max: count('max'), maxBytes: count('maxBytes'), ttl: options.ttl === undefined ? undefined : checkTtl(options.ttl) }
 }
 
 function lockOptions(options) {

@@ -210,8 +210,11 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * change: a worker becomes 'master' when it is elected after the host went away.
    */
   readonly role: 'master' | 'worker' | 'manager'
-  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
-  readonly transport: 'local' | 'socket' | 'ipc'
+  /**
+   * How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'; 'connecting'
+   * until it knows (no host has answered yet). Can change with `role`.
+   */
+  readonly transport: 'local' | 'socket' | 'ipc' | 'connecting'
   /**
    * Ends this process's part (whichever controller of this process it is called on): pending and
    * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster
@@ -328,9 +331,10 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
 
   /**
    * Sync forms: they block until the reply arrives and throw on failure. They work in the process
-   * that hosts the store and, over the socket transport, in workers once ready() has resolved
-   * (before that they throw ERR_NOT_READY; over IPC, ERR_SYNC_UNAVAILABLE). Async calls made
-   * earlier are applied first.
+   * that hosts the store and, over the socket transport, in workers once connected: from the
+   * first line in a worker forked after its master called init(), else once ready() has resolved
+   * (before that they throw ERR_NOT_READY; once no host was found, ERR_NO_HOST; over IPC,
+   * ERR_SYNC_UNAVAILABLE). Async calls made earlier are applied first.
    */
   setSync(key: Key, value: unknown): 'OK'
   setSync(key: Key, value: unknown, options: TtlOption & ({ nx: true; xx?: false } | { xx: true; nx?: false })): boolean

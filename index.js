@@ -37,6 +37,7 @@ const { normalizeConfig, defaults } = require('./lib/config')
 const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
 const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
+const { joinAtBirth, welcomeAtBirth } = require('./lib/handshake')
 const { HostedStore } = require('./lib/hosted-store')
 const { ElectedBackend } = require('./lib/backends/elected')
 const { Election } = require('./lib/election')
@@ -99,7 +100,11 @@ function create(config) {
     return createController(new DirectBackend(store, { ...timing, ...limits }), { role: 'manager', ...style })
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
-  return createController(new BatchingBackend(transport, reading), { role: 'worker', ...style })
+  const backend = new BatchingBackend(transport, reading)
+  // Forked by a master that serves already: connected now, so sync calls work on the next line.
+  const born = socket && config.manager === null ? welcomeAtBirth() : null
+  if (born) joinAtBirth(backend, born, { timeout: config.timeout })
+  return createController(backend, { role: 'worker', ...style })
 }
 
 module.exports = { init, SharedMemoryError, codes, defaults }

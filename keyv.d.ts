@@ -11,9 +11,9 @@ import type { CallbackStyle, Controller } from './index.js'
 declare namespace KeyvSharedMemory {
   interface Options {
     /** What `require('sharedmemory').init()` returned. Default: init()'s controller, taken on first use. */
-    controller?: Controller<CallbackStyle>
+    controller?: Controller<CallbackStyle> | undefined
     /** The sharedmemory namespace the entries are kept in (Keyv's own namespace prefixes the keys). Default `'keyv'`. */
-    namespace?: string
+    namespace?: string | undefined
   }
 }
 

@@ -9,11 +9,11 @@ import type { CallbackStyle, Controller } from './index.js'
 declare namespace RateLimitStore {
   interface Options {
     /** What `require('sharedmemory').init()` returned. Default: init()'s controller, taken on first use. */
-    controller?: Controller<CallbackStyle>
+    controller?: Controller<CallbackStyle> | undefined
     /** The namespace the counts are kept in. Default `'rate-limit'`. */
-    namespace?: string
+    namespace?: string | undefined
     /** Prepended to every key; give each limiter of the app its own. Default `'rl:'`. */
-    prefix?: string
+    prefix?: string | undefined
   }
 
   /** A client's hits in the current window, and when the window ends. */

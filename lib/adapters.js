@@ -3,10 +3,7 @@
 // What the adapters for other packages' store interfaces share
 // (rate-limit.js, keyv.js; session.js predates it).
 
-/** `text` as a Redis glob that matches only itself (for keys(prefix + '*')). */
-function escapeGlob(text) {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
-}
+const { escapeGlob } = require('./glob')
 
 /** A bad option given to an adapter's constructor: a TypeError with code ERR_INVALID_ARGUMENT. */
 function optionError(module, message) {

@@ -18,7 +18,8 @@
 const { EventEmitter } = require('node:events')
 
 const { encodeKey, encodeValue, decodeValue } = require('./codec')
-const { SharedMemoryError } = require('./errors')
+const { SharedMemoryError, shown } = require('./errors')
+const { checkGlob } = require('./glob')
 const { Lock } = require('./lock')
 const { Request } = require('./ops')
 
@@ -121,7 +122,7 @@ const operations = {
   /** keys([pattern]) → the keys matching a Redis KEYS glob (all without one). */
   keys: [0, function (pattern) {
     if (pattern !== undefined && typeof pattern !== 'string') throw invalid('keys() takes a glob pattern string')
-    return this.request('keys', null, pattern === undefined ? 'null' : JSON.stringify(pattern))
+    return this.request('keys', null, pattern === undefined ? 'null' : JSON.stringify(checkGlob(pattern, 'keys')))
   }],
   /** size() → how many keys there are. */
   size: [0, function () {
@@ -256,7 +257,7 @@ class Controller extends EventEmitter {
           release: () => this.#backend.request(this.request('unlock', encoded, String(token))),
           extend: (ms) => {
             try {
-              return this.#backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+              return this.#backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms, 'a lock lease')}]`))
             } catch (err) {
               return Promise.reject(err)
             }
@@ -293,6 +294,7 @@ class Controller extends EventEmitter {
   watch(pattern, listener) {
     if (typeof pattern !== 'string') throw invalid('watch() takes a key or glob pattern string')
     if (typeof listener !== 'function') throw invalid('watch() takes a listener function')
+    checkGlob(pattern, 'watch')
     const decode = (event) => listener(event.kind === 'set' ? { ...event, value: this.decode(event.value) } : event)
     const { id, started } = this.#backend.watch(pattern, this.#namespace, decode)
     const stop = () => {
@@ -433,9 +435,10 @@ function invalid(message) {
   return new SharedMemoryError('ERR_INVALID_ARGUMENT', `sharedmemory: ${message}`)
 }
 
-function checkTtl(ttl) {
+/** A positive, finite number of milliseconds; `what` names it in the message (a ttl, lease, ...). */
+function checkTtl(ttl, what = 'a ttl') {
   if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
-    throw invalid(`a ttl is a positive number of milliseconds, got ${String(ttl)}`)
+    throw invalid(`${what} is a positive number of milliseconds, got ${shown(ttl)}`)
   }
   return ttl
 }
@@ -465,7 +468,7 @@ function namespaceOptions(options) {
     const value = options[name]
     if (value === undefined) return undefined
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw invalid(`ns() option ${name} is a positive integer, got ${String(value)}`)
+      throw invalid(`ns() option ${name} is a positive integer, got ${shown(value)}`)
     }
     return value
   }
@@ -478,10 +481,10 @@ function lockOptions(options) {
   for (const name of Object.keys(options)) {
     if (name !== 'lease' && name !== 'wait') throw invalid(`unknown option ${name} (lock() takes lease, wait)`)
   }
-  const lease = options.lease === undefined ? LOCK_LEASE : checkTtl(options.lease)
+  const lease = options.lease === undefined ? LOCK_LEASE : checkTtl(options.lease, 'a lock lease')
   const wait = options.wait === undefined ? LOCK_WAIT : options.wait
   if (typeof wait !== 'number' || !(wait >= 0)) {
-    throw invalid(`wait is a number of milliseconds (0 to not wait, Infinity to wait as long as it takes), got ${String(wait)}`)
+    throw invalid(`wait is a number of milliseconds (0 to not wait, Infinity to wait as long as it takes), got ${shown(wait)}`)
   }
   return { lease, wait }
 }
@@ -493,7 +496,7 @@ function isOptions(value) {
 
 function amount(by, sign = 1) {
   if (by === undefined || by === null) return String(sign)
-  if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${String(by)}`)
+  if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${shown(by)}`)
   return String(sign * by)
 }
 

@@ -115,6 +115,8 @@ export type ErrorCode =
   | 'ERR_NAME_TAKEN'
   /** The runtime directory that holds the token files of stores found by name is not private to this user. */
   | 'ERR_UNSAFE_RUNTIME_DIR'
+  /** require('sharedmemory') on a platform with no native binary (the message names the supported ones). */
+  | 'ERR_UNSUPPORTED_PLATFORM'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {

@@ -31,6 +31,9 @@
 
 const cluster = require('node:cluster')
 
+// First: on a platform without a binary, this says which platforms have one (lib/native.js).
+require('./lib/native')
+
 const { BatchingBackend } = require('./lib/backends/batching')
 const { DirectBackend } = require('./lib/backends/direct')
 const { normalizeConfig, defaults } = require('./lib/config')

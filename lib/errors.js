@@ -26,6 +26,7 @@ const codes = Object.freeze({
   ERR_CLOSED: 'close() was called in this process',
   ERR_NAME_TAKEN: "the socket name of a store elected by name is held by another user's process",
   ERR_UNSAFE_RUNTIME_DIR: 'the runtime directory for token files is not a private directory of this user',
+  ERR_UNSUPPORTED_PLATFORM: 'no native binary is built for this platform (thrown by require())',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

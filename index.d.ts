@@ -15,21 +15,21 @@ export type CacheConfig =
       /** Evict the least recently used entries beyond `max`. */
       type: 'LRU' | 'lru'
       /** Most entries kept. Default 10000. */
-      max?: number
+      max?: number | undefined
       /** Most encoded key + value bytes kept, evicting least recently used entries. Default: no bound. */
-      maxBytes?: number
+      maxBytes?: number | undefined
     }
   | {
       /** Remove entries not read or written for `expire` milliseconds (sliding expiry). */
       type: 'expire'
       /** Idle time in ms before an entry goes. Default 1800000 (30 minutes). */
-      expire?: number
+      expire?: number | undefined
       /** Alias of `expire`, the key sharedmemory 0.0.7 actually read. */
-      time?: number
+      time?: number | undefined
       /** Most entries kept, evicting the least recently used. Default: no bound. */
-      max?: number
+      max?: number | undefined
       /** Most encoded key + value bytes kept, evicting least recently used entries. Default: no bound. */
-      maxBytes?: number
+      maxBytes?: number | undefined
     }
 
 export interface Config<S extends CallbackStyle = CallbackStyle> {
@@ -40,31 +40,31 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * starts empty). Under PM2 the instances of one app do this without the option. Linux only.
    * Cannot be combined with `manager` or with transport 'ipc'.
    */
-  name?: string
+  name?: string | undefined
   /** LRU or sliding-expiry bounds. Default: unbounded, as in 0.0.7. */
-  cache?: CacheConfig
+  cache?: CacheConfig | undefined
   /** Relay mode: the worker with this `cluster.worker.id` hosts the store and the master forwards to it. */
-  manager?: number
+  manager?: number | undefined
   /** Milliseconds a request may wait for its reply before failing with ERR_TIMEOUT. Default 5000. */
-  timeout?: number
+  timeout?: number | undefined
   /** Milliseconds a worker waits for the store to be served before failing with ERR_NO_HOST. Default 3000. */
-  connectTimeout?: number
+  connectTimeout?: number | undefined
   /**
    * Largest encoded value in bytes (its JSON text; with serialization 'advanced', the JSON string
    * holding the base64 of its V8 serialization); larger ones fail with ERR_VALUE_TOO_LARGE. Default 16 MiB.
    */
-  maxValueSize?: number
+  maxValueSize?: number | undefined
   /**
    * 'value' (default): callbacks get the result only, as in 0.0.7, and failures are emitted as
    * 'error' on the controller. 'error-first': callbacks are called as `cb(err, result)`.
    */
-  callbackStyle?: S
+  callbackStyle?: S | undefined
   /**
    * How workers reach the store. 'socket' (default): a local socket served by Rust threads in the
    * hosting process, which keeps serving while its JS thread is busy, and allows sync calls.
    * 'ipc': Node's cluster IPC channel only. Workers fall back to IPC when the socket cannot be used.
    */
-  transport?: 'socket' | 'ipc'
+  transport?: 'socket' | 'ipc' | undefined
   /**
    * How values are stored. 'json' (default, as in 0.0.7): values are what JSON can carry (a Date
    * comes back as a string, a Buffer as {type, data}, BigInts and cycles are refused).
@@ -76,7 +76,7 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * `serialization` option of Node's cluster.setupPrimary(), which only changes how cluster IPC
    * messages travel.
    */
-  serialization?: 'json' | 'advanced'
+  serialization?: 'json' | 'advanced' | undefined
   /**
    * Whether reads come straight from shared memory (Linux). Default true. The host publishes
    * its store to a segment every local worker maps read-only; a worker's get(), has(), mget() and
@@ -86,7 +86,7 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * sliding expiry) and hits or misses as if the host had served them.
    * Set on the host, it decides whether the store is published; on a worker, whether it reads it.
    */
-  sharedReads?: boolean
+  sharedReads?: boolean | undefined
 }
 
 export type ErrorCode =
@@ -115,6 +115,8 @@ export type ErrorCode =
   | 'ERR_NAME_TAKEN'
   /** The runtime directory that holds the token files of stores found by name is not private to this user. */
   | 'ERR_UNSAFE_RUNTIME_DIR'
+  /** require('sharedmemory') on a platform with no native binary (the message names the supported ones). */
+  | 'ERR_UNSUPPORTED_PLATFORM'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -156,9 +158,9 @@ export interface StoreStats extends Counters {
 
 export interface LockOptions {
   /** How long the lock is held at most, in ms (default 30000). */
-  lease?: number
+  lease?: number | undefined
   /** How long to wait for it, in ms (default 10000; 0: do not wait; Infinity: as long as it takes). */
-  wait?: number
+  wait?: number | undefined
 }
 
 /**
@@ -190,7 +192,7 @@ export interface Lock extends EventEmitter {
  * found by name); the watch was started again there by itself, and changes between the old host's
  * last event and this one may have been missed: read what matters again.
  */
-export type WatchEvent<T = any> =
+export type WatchEvent<T = unknown> =
   | { key: string; kind: 'set'; value: T }
   | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
   | { key: undefined; kind: 'reset'; value?: undefined }
@@ -201,9 +203,23 @@ export interface StopWatching {
   readonly ready: Promise<void>
 }
 
+/** Options of set(): a TTL, and at most one of nx (only if absent) and xx (only if present). */
+export type SetOptions = TtlOption &
+  ({ nx?: boolean | undefined; xx?: false | undefined } | { xx?: boolean | undefined; nx?: false | undefined })
+
+/** Options of ns(): bounds of that namespace alone, and a default TTL. */
+export interface NamespaceOptions {
+  /** Most entries this namespace keeps, evicting its own least recently used. */
+  max?: number | undefined
+  /** Most encoded key + value bytes this namespace keeps, evicting its own least recently used. */
+  maxBytes?: number | undefined
+  /** TTL in ms of this controller's writes (set, mset, incr, decr) that give none. */
+  ttl?: number | undefined
+}
+
 export interface TtlOption {
   /** Time to live in milliseconds; the key is removed when it runs out. */
-  ttl?: number
+  ttl?: number | undefined
 }
 
 /**
@@ -220,8 +236,11 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * transport 'local'); a child_process.fork() child of a process that called init() is a 'worker'.
    */
   readonly role: 'master' | 'worker' | 'manager'
-  /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
-  readonly transport: 'local' | 'socket' | 'ipc'
+  /**
+   * How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'; 'connecting'
+   * until it knows (no host has answered yet). Can change with `role`.
+   */
+  readonly transport: 'local' | 'socket' | 'ipc' | 'connecting'
   /**
    * Ends this process's part (whichever controller of this process it is called on): pending and
    * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster
@@ -240,8 +259,15 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
 
   /** The namespace of this controller, or null for the default one. */
   readonly namespace: string | null
-  /** A controller with the same API whose keys are apart from every other namespace's. */
-  ns(name: string): Controller<S>
+  /**
+   * A controller with the same API whose keys are apart from every other namespace's. With `max`
+   * or `maxBytes`, the namespace is bounded on its own: the store evicts its least recently used
+   * entries, never another namespace's (sent to the store at once; they hold for every process
+   * until another ns() call of this name sets others). `ttl` is this controller's default TTL.
+   */
+  ns(name: string, options?: NamespaceOptions): Controller<S>
+  /** On a controller made by ns(name, {ttl}): that TTL (ms); otherwise undefined. */
+  readonly defaultTtl: number | undefined
 
   /**
    * Stores `value` (anything JSON can carry; with serialization 'advanced', anything node:v8 can)
@@ -256,11 +282,13 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
     callback?: Callback<S, boolean>,
   ): Promise<boolean>
   /** With a `ttl` in ms. A set without `ttl` removes any TTL the key had. */
-  set(key: Key, value: unknown, options: TtlOption, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  set(key: Key, value: unknown, options: TtlOption & { nx?: false; xx?: false }, callback?: Callback<S, 'OK'>): Promise<'OK'>
+  /** With `nx`/`xx` that may be either (a boolean variable): 'OK' when both are false, else whether it stored. */
+  set(key: Key, value: unknown, options: SetOptions, callback?: Callback<S, boolean | 'OK'>): Promise<boolean | 'OK'>
   /** Stores every own property of `entries` in one step. Answers 'OK'. */
   set(entries: Record<string, unknown>, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** The value under `key`, or undefined when there is none. */
-  get<T = any>(key: Key, callback?: Callback<S, T | undefined>): Promise<T | undefined>
+  get<T = unknown>(key: Key, callback?: Callback<S, T | undefined>): Promise<T | undefined>
   /** Removes `key`. Answers 'OK' whether or not it was there. */
   remove(key: Key, callback?: Callback<S, 'OK'>): Promise<'OK'>
   /** Atomically adds 1 to the number under `key` (a missing key counts as 0); answers the new number. */
@@ -270,7 +298,7 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   mset(entries: Record<string, unknown>, options?: TtlOption, callback?: Callback<S, 'OK'>): Promise<'OK'>
   mset(entries: Record<string, unknown>, callback: Callback<S, 'OK'>): Promise<'OK'>
   /** The values of `keys`, in order, undefined where missing. */
-  mget<T = any>(keys: Key[], callback?: Callback<S, Array<T | undefined>>): Promise<Array<T | undefined>>
+  mget<T = unknown>(keys: Key[], callback?: Callback<S, Array<T | undefined>>): Promise<Array<T | undefined>>
   /** Removes `key`; answers whether it existed. */
   delete(key: Key, callback?: Callback<S, boolean>): Promise<boolean>
   /** Whether `key` exists. Does not count as a use for LRU or sliding expiry. */
@@ -290,7 +318,7 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   decr(key: Key, options: TtlOption, callback?: Callback<S, number>): Promise<number>
   decr(key: Key, by: number, callback: Callback<S, number>): Promise<number>
   /** Stores `value` and answers the previous value (or undefined). The new value has no TTL. */
-  getSet<T = any>(key: Key, value: unknown, callback?: Callback<S, T | undefined>): Promise<T | undefined>
+  getSet<T = unknown>(key: Key, value: unknown, callback?: Callback<S, T | undefined>): Promise<T | undefined>
   /**
    * Stores `next` only if the stored value's JSON equals `JSON.stringify(expected)` byte for byte
    * (mind the key order of objects; with serialization 'advanced', its V8 serialization, so
@@ -327,30 +355,32 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * Calls `listener` for every change of a key of this namespace matching `pattern` (a key, or a
    * glob as keys()), made by any process, in the order the store applied them.
    */
-  watch<T = any>(pattern: string, listener: (event: WatchEvent<T>) => void): StopWatching
+  watch<T = unknown>(pattern: string, listener: (event: WatchEvent<T>) => void): StopWatching
 
   /**
    * Sync forms: they block until the reply arrives and throw on failure. They work in the process
-   * that hosts the store and, over the socket transport, in workers once ready() has resolved
-   * (before that they throw ERR_NOT_READY; over IPC, ERR_SYNC_UNAVAILABLE). Async calls made
-   * earlier are applied first.
+   * that hosts the store and, over the socket transport, in workers once connected: from the
+   * first line in a worker forked after its master called init(), else once ready() has resolved
+   * (before that they throw ERR_NOT_READY; once no host was found, ERR_NO_HOST; over IPC,
+   * ERR_SYNC_UNAVAILABLE). Async calls made earlier are applied first.
    */
   setSync(key: Key, value: unknown): 'OK'
   setSync(key: Key, value: unknown, options: TtlOption & ({ nx: true; xx?: false } | { xx: true; nx?: false })): boolean
-  setSync(key: Key, value: unknown, options: TtlOption): 'OK'
+  setSync(key: Key, value: unknown, options: TtlOption & { nx?: false; xx?: false }): 'OK'
+  setSync(key: Key, value: unknown, options: SetOptions): boolean | 'OK'
   setSync(entries: Record<string, unknown>): 'OK'
-  getSync<T = any>(key: Key): T | undefined
+  getSync<T = unknown>(key: Key): T | undefined
   removeSync(key: Key): 'OK'
   plusOneSync(key: Key): number
   msetSync(entries: Record<string, unknown>, options?: TtlOption): 'OK'
-  mgetSync<T = any>(keys: Key[]): Array<T | undefined>
+  mgetSync<T = unknown>(keys: Key[]): Array<T | undefined>
   deleteSync(key: Key): boolean
   hasSync(key: Key): boolean
   incrSync(key: Key, by?: number, options?: TtlOption): number
   incrSync(key: Key, options: TtlOption): number
   decrSync(key: Key, by?: number, options?: TtlOption): number
   decrSync(key: Key, options: TtlOption): number
-  getSetSync<T = any>(key: Key, value: unknown): T | undefined
+  getSetSync<T = unknown>(key: Key, value: unknown): T | undefined
   compareAndSetSync(key: Key, expected: unknown, next: unknown): boolean
   expireSync(key: Key, ttl: number): boolean
   ttlSync(key: Key): number

@@ -37,12 +37,16 @@
 const cluster = require('node:cluster')
 const { isMainThread } = require('node:worker_threads')
 
+// First: on a platform without a binary, this says which platforms have one (lib/native.js).
+require('./lib/native')
+
 const { BatchingBackend } = require('./lib/backends/batching')
 const { DirectBackend } = require('./lib/backends/direct')
 const { normalizeConfig, defaults } = require('./lib/config')
 const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
 const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
+const { joinAtBirth, welcomeAtBirth } = require('./lib/handshake')
 const { HostedStore } = require('./lib/hosted-store')
 const { ElectedBackend } = require('./lib/backends/elected')
 const { Election } = require('./lib/election')
@@ -159,6 +163,9 @@ function create(config) {
     part.publishPart({ state: 'ready', role: 'worker', socket: welcome.socket, limits: announced })
     part.exportToChildren({ socket: welcome.socket, limits: announced })
   })
+  // Forked by a master that serves already: connected now, so sync calls work on the next line.
+  const born = socket && config.manager === null ? welcomeAtBirth() : null
+  if (born) joinAtBirth(backend, born, { timeout: config.timeout })
   return createController(backend, { role: 'worker', ...style })
 }
 

@@ -17,36 +17,29 @@ declare namespace SharedMemoryStore {
      * returned. Default: `init()`'s controller, taken when the store is first used (so the app may
      * call `init(config)` after creating the store).
      */
-    controller?: Controller<CallbackStyle>
+    controller?: Controller<CallbackStyle> | undefined
     /** The namespace the sessions are kept in (`controller.ns(namespace)`). Default `'sessions'`. */
-    namespace?: string
+    namespace?: string | undefined
     /** Milliseconds a session lives when its cookie has neither `expires` nor `maxAge`. Default 86400000 (1 day). */
-    ttl?: number
+    ttl?: number | undefined
     /** When true, `touch` does nothing: a session's TTL is set when it is saved, not extended on reads. Default false. */
-    disableTouch?: boolean
+    disableTouch?: boolean | undefined
   }
 
   /** The parts of express-session's cookie the store reads (it keeps the whole cookie). */
   interface SessionCookie {
     /** When the cookie, and so the session, expires: wins over `maxAge`. */
-    expires?: Date | string | null
+    expires?: Date | string | null | undefined
     /** Milliseconds the cookie has left. */
-    maxAge?: number | null
-    [property: string]: any
+    maxAge?: number | null | undefined
+    [property: string]: unknown
   }
 
   /** A session as express-session hands it to the store. */
   interface SessionData {
     cookie: SessionCookie
-    [property: string]: any
+    [property: string]: unknown
   }
-
-  /**
-   * A session as the store hands it back: what was stored, through JSON (`cookie.expires` is then
-   * an ISO string; express-session turns it back into a Date). It is `any` so that it is also
-   * express-session's own `SessionData`, with whatever fields the app declared on it.
-   */
-  type StoredSession = any
 }
 
 /**
@@ -54,31 +47,37 @@ declare namespace SharedMemoryStore {
  * sees the same sessions. Extends express-session's `Store` (taken from the app's express-session).
  * Every method takes an error-first callback.
  */
-declare class SharedMemoryStore extends EventEmitter {
+declare class SharedMemoryStore<Session extends { cookie: object } = SharedMemoryStore.SessionData> extends EventEmitter {
   constructor(options?: SharedMemoryStore.Options)
 
   /** The namespace the sessions are kept in. */
   readonly namespace: string
 
-  /** The session stored under `sid`, or undefined when there is none. */
-  get(sid: string, callback: (err: any, session?: SharedMemoryStore.StoredSession | null) => void): void
+  /**
+   * The session stored under `sid` (what was stored, through JSON: `cookie.expires` is then an
+   * ISO string, which express-session turns back into a Date), or undefined when there is none.
+   * Its type is `Session`: name your session's shape as the class's type argument.
+   */
+  get(sid: string, callback: (err: unknown, session?: Session | null) => void): void
   /** Stores the session with a TTL following its cookie (an expired cookie removes it instead). */
-  set(sid: string, session: SharedMemoryStore.SessionData, callback?: (err?: any) => void): void
+  set(sid: string, session: Session, callback?: (err?: unknown) => void): void
   /** Removes the session. */
-  destroy(sid: string, callback?: (err?: any) => void): void
+  destroy(sid: string, callback?: (err?: unknown) => void): void
   /** Restarts the session's TTL from its cookie (nothing when `disableTouch`, or when the session is gone). */
-  touch(sid: string, session: SharedMemoryStore.SessionData, callback?: (err?: any) => void): void
+  touch(sid: string, session: Session, callback?: (err?: unknown) => void): void
   /** Every stored session. */
-  all(callback: (err: any, sessions?: SharedMemoryStore.StoredSession[] | null) => void): void
+  all(callback: (err: unknown, sessions?: Session[] | null) => void): void
   /** How many sessions are stored. */
-  length(callback: (err: any, length?: number) => void): void
+  length(callback: (err: unknown, length?: number) => void): void
   /** Removes every session (only this store's namespace is cleared). */
-  clear(callback?: (err?: any) => void): void
+  clear(callback?: (err?: unknown) => void): void
 
-  // Inherited from express-session's Store.
-  regenerate(req: any, callback: (err?: any) => any): void
-  load(sid: string, callback: (err: any, session?: any) => any): void
-  createSession(req: any, session: SharedMemoryStore.SessionData): any
+  // Inherited from express-session's Store. createSession answers an instance of express-session's
+  // Session class, which this file cannot name without importing express-session (the app's, not
+  // a dependency): it stays `any`, the one place, so the store is still express-session's Store.
+  regenerate(req: object, callback: (err?: unknown) => unknown): void
+  load(sid: string, callback: (err: unknown, session?: Session) => unknown): void
+  createSession(req: object, session: Session): any
 
   static SharedMemoryStore: typeof SharedMemoryStore
 }

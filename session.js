@@ -16,6 +16,8 @@
 const DEFAULT_NAMESPACE = 'sessions'
 const DEFAULT_TTL = 24 * 60 * 60 * 1000 // one day, for cookies that have no expiry of their own
 
+const { shown } = require('./lib/errors')
+
 const { Store } = loadExpressSession()
 
 class SharedMemoryStore extends Store {
@@ -42,7 +44,7 @@ class SharedMemoryStore extends Store {
     }
     if (typeof namespace !== 'string' || namespace === '') throw optionError('the namespace option is a non-empty string')
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-      throw optionError(`the ttl option is a positive number of milliseconds, got ${String(ttl)}`)
+      throw optionError(`the ttl option is a positive number of milliseconds, got ${shown(ttl)}`)
     }
     this.#controller = controller ?? null
     this.#namespace = namespace

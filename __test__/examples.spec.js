@@ -30,3 +30,14 @@ test('examples/express-login.js: a session stored by one worker is seen by the o
   const [, stored, seen] = lines[4].match(/^the session stored by worker (\d) was seen by worker (\d)$/)
   t.not(stored, seen)
 })
+
+test('examples/rate-limit.js: one limit of 5 for the app, over requests served by several workers', async (t) => {
+  const { stdout, code } = await run(example('rate-limit.js'), ['--demo'], { env: { PORT: '0' } })
+  t.is(code, 0, stdout)
+  const lines = stdout.trim().split('\n')
+  const requests = lines.slice(1, 9).map((line) => line.match(/^request \d: (\d+) \(worker (\d), (\d) left\)$/))
+  t.deepEqual(requests.map((m) => Number(m[1])), [200, 200, 200, 200, 200, 429, 429, 429], stdout)
+  t.deepEqual(requests.slice(0, 5).map((m) => Number(m[3])), [4, 3, 2, 1, 0])
+  t.true(new Set(requests.map((m) => m[2])).size > 1, `served by more than one worker: ${stdout}`)
+  t.is(lines[9], 'hits counted in the store: 8')
+})

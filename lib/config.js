@@ -2,7 +2,7 @@
 
 // init() options: defaults, validation and the normalized form the rest of the code reads.
 
-const { SharedMemoryError } = require('./errors')
+const { SharedMemoryError, shown } = require('./errors')
 const { normalizeSerialization } = require('./serialization')
 
 const defaults = Object.freeze({
@@ -24,19 +24,37 @@ const defaults = Object.freeze({
 
 const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads']
 
+const cacheKeys = ['type', 'max', 'maxBytes', 'expire', 'time']
+
+/**
+ * Warns about the options of `object` that are none of `known` (a typo
+ * such as cache.maxbytes would otherwise be ignored without a word), naming
+ * the known one it differs from only in case.
+ */
+function warnUnknown(object, known, path) {
+  const unknown = Object.keys(object).filter((key) => !known.includes(key))
+  if (unknown.length === 0) return
+  const described = unknown.map((key) => {
+    const meant = known.find((name) => name.toLowerCase() === key.toLowerCase())
+    return meant ? `${path}${key} (did you mean ${path}${meant}?)` : `${path}${key}`
+  })
+  process.emitWarning(`sharedmemory: init() ignores unknown option(s) ${described.join(', ')}`, 'SharedMemoryWarning')
+}
+
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
 }
 
 function positive(value, name, { integer = false } = {}) {
   const ok = typeof value === 'number' && value > 0 && Number.isFinite(value) && (!integer || Number.isInteger(value))
-  if (!ok) throw fail(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`)
+  if (!ok) throw fail(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${shown(value)}`)
   return value
 }
 
 function normalizeCache(cache) {
   if (cache === undefined || cache === null) return null
   if (typeof cache !== 'object') throw fail('cache must be an object like {type: "LRU", max: 10000}')
+  warnUnknown(cache, cacheKeys, 'cache.')
   const type = String(cache.type).toLowerCase()
   const maxBytes = cache.maxBytes === undefined ? null : positive(cache.maxBytes, 'cache.maxBytes', { integer: true })
   if (type === 'lru') {
@@ -72,10 +90,7 @@ function normalizeName(name) {
 function normalizeConfig(config) {
   if (config === undefined || config === null) config = {}
   if (typeof config !== 'object') throw fail('init() takes an options object')
-  const unknown = Object.keys(config).filter((key) => !knownKeys.includes(key))
-  if (unknown.length > 0) {
-    process.emitWarning(`sharedmemory: init() ignores unknown option(s) ${unknown.join(', ')}`, 'SharedMemoryWarning')
-  }
+  warnUnknown(config, knownKeys, '')
   const callbackStyle = config.callbackStyle === undefined ? defaults.callbackStyle : config.callbackStyle
   if (callbackStyle !== 'value' && callbackStyle !== 'error-first') {
     throw fail('callbackStyle must be "value" or "error-first"')
@@ -83,7 +98,7 @@ function normalizeConfig(config) {
   const transport = config.transport === undefined ? defaults.transport : config.transport
   if (transport !== 'socket' && transport !== 'ipc') throw fail('transport must be "socket" or "ipc"')
   const sharedReads = config.sharedReads === undefined ? defaults.sharedReads : config.sharedReads
-  if (typeof sharedReads !== 'boolean') throw fail(`sharedReads must be true or false, got ${String(sharedReads)}`)
+  if (typeof sharedReads !== 'boolean') throw fail(`sharedReads must be true or false, got ${shown(sharedReads)}`)
   const name = normalizeName(config.name)
   if (name !== null && config.manager !== undefined && config.manager !== null) {
     throw fail('name and manager cannot be combined: a store found by name elects its own host')

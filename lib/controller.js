@@ -18,7 +18,8 @@
 const { EventEmitter } = require('node:events')
 
 const { encodeKey, encodeValue, decodeValue } = require('./codec')
-const { SharedMemoryError } = require('./errors')
+const { SharedMemoryError, shown } = require('./errors')
+const { checkGlob } = require('./glob')
 const { Lock } = require('./lock')
 const { Request } = require('./ops')
 
@@ -49,7 +50,7 @@ const operations = {
   set: [(key) => (isEntries(key) ? 1 : 2), function (key, value, options) {
     if (isEntries(key)) return this.entries(key, value === undefined ? undefined : options)
     if (value === undefined) return this.request('del', encodeKey(key), '0', ok)
-    const { ttl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
+    const { ttl = this.defaultTtl, nx, xx } = checkOptions(options, ['ttl', 'nx', 'xx'])
     if (nx && xx) throw invalid('set() takes nx or xx, not both')
     const answer = nx || xx ? identity : ok
     return this.request('set', encodeKey(key), this.encode(value), answer, { ttl, nx, xx })
@@ -84,12 +85,12 @@ const operations = {
   /** incr(key[, by = 1][, {ttl}]) → the new number. A ttl applies only when this creates the key. */
   incr: [1, function (key, by, options) {
     if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // incr(key, {ttl})
-    return this.request('incr', encodeKey(key), amount(by), identity, checkOptions(options, ['ttl']))
+    return this.request('incr', encodeKey(key), amount(by), identity, this.ttlOptions(options))
   }],
   /** decr(key[, by = 1][, {ttl}]) → the new number. */
   decr: [1, function (key, by, options) {
     if (isOptions(by) && options === undefined) [by, options] = [undefined, by] // decr(key, {ttl})
-    return this.request('incr', encodeKey(key), amount(by, -1), identity, checkOptions(options, ['ttl']))
+    return this.request('incr', encodeKey(key), amount(by, -1), identity, this.ttlOptions(options))
   }],
   /** getSet(key, value) → the old value (or undefined); the new one has no TTL. */
   getSet: [2, function (key, value) {
@@ -121,7 +122,7 @@ const operations = {
   /** keys([pattern]) → the keys matching a Redis KEYS glob (all without one). */
   keys: [0, function (pattern) {
     if (pattern !== undefined && typeof pattern !== 'string') throw invalid('keys() takes a glob pattern string')
-    return this.request('keys', null, pattern === undefined ? 'null' : JSON.stringify(pattern))
+    return this.request('keys', null, pattern === undefined ? 'null' : JSON.stringify(checkGlob(pattern, 'keys')))
   }],
   /** size() → how many keys there are. */
   size: [0, function () {
@@ -142,14 +143,18 @@ class Controller extends EventEmitter {
   #role
   #style
   #namespace
+  #defaultTtl
+  #bounded // the bound request of ns(name, {max, maxBytes}), or null
   #warned = new Set()
 
   /** Made by createController (lib/create.js), and by ns(). */
-  constructor(backend, { role, callbackStyle, namespace = null }) {
+  constructor(backend, { role, callbackStyle, namespace = null, defaultTtl, bounded = null }) {
     super()
     this.#backend = backend
     this.#style = callbackStyle
     this.#namespace = namespace
+    this.#defaultTtl = defaultTtl
+    this.#bounded = bounded
     this.#role = role
     if (namespace === null) {
       backend.onWatchOverflow = (lost) =>
@@ -199,17 +204,39 @@ class Controller extends EventEmitter {
     return this.#namespace
   }
 
-  /** Resolves once the store is reachable and sync calls can be made. */
+  /**
+   * Resolves once the store is reachable and sync calls can be made (and,
+   * on a namespace made with bounds, once the store has them).
+   */
   ready() {
-    const promise = this.#backend.ready()
+    const promise = this.#bounded ? Promise.all([this.#backend.ready(), this.#bounded]).then(noop) : this.#backend.ready()
     promise.catch(noop)
     return promise
   }
 
-  /** A controller with the same API whose keys are apart from every other namespace's. */
-  ns(name) {
+  /** The TTL (ms) this namespace gives writes that name none (ns(name, {ttl})), or undefined. */
+  get defaultTtl() {
+    return this.#defaultTtl
+  }
+
+  /**
+   * A controller with the same API whose keys are apart from every other
+   * namespace's. `max` and `maxBytes` bound this namespace alone (its own
+   * least recently used entries are evicted, never another namespace's):
+   * they are sent to the store at once, and hold for every process from
+   * then on, until another ns() call of this name sets others. `ttl` is the
+   * TTL of this controller's writes that give none.
+   */
+  ns(name, options) {
     if (typeof name !== 'string' || name === '') throw invalid('ns() takes a non-empty string')
-    return new Controller(this.#backend, { role: this.role, callbackStyle: this.#style, namespace: name })
+    const { max, maxBytes, ttl } = namespaceOptions(options)
+    let bounded = null
+    if (max !== undefined || maxBytes !== undefined) {
+      const arg = JSON.stringify({ max: max ?? null, maxBytes: maxBytes ?? null })
+      bounded = this.#backend.request(new Request('bound', name, null, arg, undefined, noop))
+      bounded.catch((err) => this.#report(err))
+    }
+    return new Controller(this.#backend, { role: this.role, callbackStyle: this.#style, namespace: name, defaultTtl: ttl, bounded })
   }
 
   /**
@@ -236,7 +263,7 @@ class Controller extends EventEmitter {
           },
           extend: (ms) => {
             try {
-              const extended = backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms)}]`))
+              const extended = backend.request(this.request('extend', encoded, `[${token},${checkTtl(ms, 'a lock lease')}]`))
               if (backend.holdLock) extended.then((kept) => (kept ? backend.holdLock(lock, ms) : backend.forgetLock(lock)), noop)
               return extended
             } catch (err) {
@@ -278,6 +305,7 @@ class Controller extends EventEmitter {
   watch(pattern, listener) {
     if (typeof pattern !== 'string') throw invalid('watch() takes a key or glob pattern string')
     if (typeof listener !== 'function') throw invalid('watch() takes a listener function')
+    checkGlob(pattern, 'watch')
     const decode = (event) => listener(event.kind === 'set' ? { ...event, value: this.decode(event.value) } : event)
     const { id, started } = this.#backend.watch(pattern, this.#namespace, decode)
     const stop = () => {
@@ -321,7 +349,7 @@ class Controller extends EventEmitter {
   // Queued together (or sent as one sync trip), they travel, and are
   // applied, as one batch.
   entries(object, options) {
-    const { ttl } = checkOptions(options, ['ttl'])
+    const { ttl } = this.ttlOptions(options)
     const pairs = []
     const requests = []
     for (const key of Object.keys(object)) {
@@ -331,6 +359,12 @@ class Controller extends EventEmitter {
     }
     if (pairs.length > 0) requests.unshift(this.request('mset', null, `[${pairs.join(',')}]`, ok, { ttl }))
     return requests
+  }
+
+  /** The {ttl} of a call that takes only a ttl, this namespace's default filled in. */
+  ttlOptions(options) {
+    const { ttl = this.#defaultTtl } = checkOptions(options, ['ttl'])
+    return { ttl }
   }
 
   shapeStats({ total, namespaces }) {
@@ -412,9 +446,10 @@ function invalid(message) {
   return new SharedMemoryError('ERR_INVALID_ARGUMENT', `sharedmemory: ${message}`)
 }
 
-function checkTtl(ttl) {
+/** A positive, finite number of milliseconds; `what` names it in the message (a ttl, lease, ...). */
+function checkTtl(ttl, what = 'a ttl') {
   if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
-    throw invalid(`a ttl is a positive number of milliseconds, got ${String(ttl)}`)
+    throw invalid(`${what} is a positive number of milliseconds, got ${shown(ttl)}`)
   }
   return ttl
 }
@@ -433,16 +468,34 @@ function checkOptions(options, known) {
   return checked
 }
 
+/** ns()'s options: {max, maxBytes} (positive integers) and {ttl} (ms), each optional. */
+function namespaceOptions(options) {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object') throw invalid('ns() options must be an object like {max: 1000, maxBytes: 1e6, ttl: 60000}')
+  for (const name of Object.keys(options)) {
+    if (name !== 'max' && name !== 'maxBytes' && name !== 'ttl') throw invalid(`unknown option ${name} (ns() takes max, maxBytes, ttl)`)
+  }
+  const count = (name) => {
+    const value = options[name]
+    if (value === undefined) return undefined
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw invalid(`ns() option ${name} is a positive integer, got ${shown(value)}`)
+    }
+    return value
+  }
+  return { max: count('max'), maxBytes: count('maxBytes'), ttl: options.ttl === undefined ? undefined : checkTtl(options.ttl) }
+}
+
 function lockOptions(options) {
   if (options === undefined || options === null) return { lease: LOCK_LEASE, wait: LOCK_WAIT }
   if (typeof options !== 'object') throw invalid('lock options must be an object')
   for (const name of Object.keys(options)) {
     if (name !== 'lease' && name !== 'wait') throw invalid(`unknown option ${name} (lock() takes lease, wait)`)
   }
-  const lease = options.lease === undefined ? LOCK_LEASE : checkTtl(options.lease)
+  const lease = options.lease === undefined ? LOCK_LEASE : checkTtl(options.lease, 'a lock lease')
   const wait = options.wait === undefined ? LOCK_WAIT : options.wait
   if (typeof wait !== 'number' || !(wait >= 0)) {
-    throw invalid(`wait is a number of milliseconds (0 to not wait, Infinity to wait as long as it takes), got ${String(wait)}`)
+    throw invalid(`wait is a number of milliseconds (0 to not wait, Infinity to wait as long as it takes), got ${shown(wait)}`)
   }
   return { lease, wait }
 }
@@ -454,7 +507,7 @@ function isOptions(value) {
 
 function amount(by, sign = 1) {
   if (by === undefined || by === null) return String(sign)
-  if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${String(by)}`)
+  if (typeof by !== 'number' || !Number.isFinite(by)) throw invalid(`an amount must be a finite number, got ${shown(by)}`)
   return String(sign * by)
 }
 

@@ -1,5 +1,7 @@
 'use strict'
 
+const { inspect } = require('node:util')
+
 /**
  * Every error code this package produces, with what it means. The README's
  * "Errors" table is the long form of these lines.
@@ -24,6 +26,7 @@ const codes = Object.freeze({
   ERR_CLOSED: 'close() was called in this process',
   ERR_NAME_TAKEN: "the socket name of a store elected by name is held by another user's process",
   ERR_UNSAFE_RUNTIME_DIR: 'the runtime directory for token files is not a private directory of this user',
+  ERR_UNSUPPORTED_PLATFORM: 'no native binary is built for this platform (thrown by require())',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */
@@ -35,6 +38,14 @@ class SharedMemoryError extends Error {
   }
 }
 
+/**
+ * A value as a message shows it: a string quoted ('100'), so it is told
+ * apart from the number (100); objects briefly.
+ */
+function shown(value) {
+  return inspect(value, { depth: 0, breakLength: Infinity, maxStringLength: 80, maxArrayLength: 5 })
+}
+
 /** Bad key types are a TypeError, like Node's own ERR_INVALID_ARG_TYPE. */
 function invalidKey(key) {
   const shown = typeof key === 'symbol' ? key.toString() : typeof key
@@ -43,4 +54,4 @@ function invalidKey(key) {
   return err
 }
 
-module.exports = { SharedMemoryError, codes, invalidKey }
+module.exports = { SharedMemoryError, codes, invalidKey, shown }

@@ -13,7 +13,54 @@
 // the manager announces itself) is `join`; the announcing side is
 // `announcement`; the "until answered" of hello and hosting is `keepAsking`.
 
-const { tryConnect } = require('./transports/socket')
+const { SocketTransport, tryConnect } = require('./transports/socket')
+
+/**
+ * The environment variable through which a cluster master that serves the
+ * store hands its welcome to the workers it forks from then on (cluster.fork
+ * passes the master's environment on), so they connect during init() and
+ * sync calls work from a worker's first line. It holds the master's pid, so
+ * only its own children use it (not a grandchild, nor a process started
+ * with a copied environment).
+ */
+const HOST_ENV = 'SHAREDMEMORY_HOST'
+
+/** Master: the welcome its future workers find at birth (null: none, e.g. after close()). */
+function welcomeChildren(fields) {
+  if (fields === null) delete process.env[HOST_ENV]
+  else process.env[HOST_ENV] = JSON.stringify({ pid: process.pid, ...fields })
+}
+
+/** Worker: the welcome its master left in the environment, if it is this process's parent's. */
+function welcomeAtBirth(env = process.env) {
+  const text = env[HOST_ENV]
+  if (!text) return null
+  try {
+    const fields = JSON.parse(text)
+    return fields && fields.pid === process.ppid && fields.socket ? fields : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Worker: connects to the socket of the welcome found at birth, before any
+ * message could arrive, and serves at once; answers whether it did. When
+ * it cannot connect (the master is gone, or closed), nothing changes: the
+ * worker finds its host over IPC as usual.
+ */
+function joinAtBirth(backend, announced, { timeout }) {
+  if (backend.refuses(announced.serialization)) return true
+  let transport
+  try {
+    transport = new SocketTransport(announced.socket, { timeout })
+  } catch {
+    return false
+  }
+  backend.useTransport(transport)
+  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization, segment: announced.segment })
+  return true
+}
 
 /**
  * What a host announces (welcome, hosting): its limits and, when it has
@@ -64,4 +111,4 @@ function keepAsking(ladder, ask) {
   }
 }
 
-module.exports = { announcement, join, keepAsking }
+module.exports = { announcement, join, keepAsking, welcomeChildren, welcomeAtBirth, joinAtBirth, HOST_ENV }

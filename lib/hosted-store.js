@@ -15,7 +15,7 @@
 
 const crypto = require('node:crypto')
 
-const { NativeStore } = require('../binding')
+const { NativeStore } = require('./native')
 const { storeOptions } = require('./config')
 const { USE_WINDOW_MS } = require('./shared-reads')
 

@@ -46,6 +46,7 @@ const OPS = Object.freeze({
   persist: flags('keyed'),
   mset: flags(''),
   clear: flags(''),
+  bound: flags(''), // ns(name, {max, maxBytes}): the namespace's own bounds
   lock: flags('keyed mayWait owned'),
   unlock: flags('keyed owned'),
   extend: flags('keyed owned'),

@@ -14,7 +14,7 @@
 
 const cluster = require('node:cluster')
 
-const { failBatch } = require('../binding')
+const { failBatch } = require('./native')
 const { ChannelOutbox } = require('./channel-outbox')
 const { seal, open, post } = require('./envelope')
 const { announcement, join } = require('./handshake')

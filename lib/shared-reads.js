@@ -16,7 +16,7 @@
 // come from here: only while none of its own writes is in flight, so a
 // process always reads its own writes.
 
-const { SharedReader } = require('../binding')
+const { SharedReader } = require('./native')
 const { Request } = require('./ops')
 
 /** How long a reader may wait before it tells the host again that an entry is read (ms), unless the host says. */

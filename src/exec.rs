@@ -158,6 +158,7 @@ fn run_namespace_op<'t, S: Storage>(
     }
     Op::Keys { pattern } => Reply::Keys(tx.keys(ns, pattern.as_deref().map(Glob::new).as_ref())),
     Op::Size => Reply::Int(tx.size(ns) as i64),
+    Op::Bound { bounds } => Reply::Int(tx.bound(ns, bounds) as i64),
     Op::Clear => {
       tx.clear(ns);
       Reply::Done

@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use crate::error::StoreError;
-use crate::store::{NamespaceStats, SetOptions, Stats};
+use crate::store::{Bounds, NamespaceStats, SetOptions, Stats};
 
 /// One request of a batch: the caller's id for it, and what it asks.
 #[derive(Debug)]
@@ -80,6 +80,10 @@ pub enum Op<'a> {
   Size,
   Clear,
   Stats,
+  /// Bounds the namespace on its own (`ns(name, {max, maxBytes})`).
+  Bound {
+    bounds: Bounds,
+  },
   /// `wait`: zero to not wait, `None` to wait as long as it takes.
   Lock {
     key: &'a [u8],

@@ -24,6 +24,7 @@
 //! | `"size"`    | `null`   | `0`                                 | how many keys                       |
 //! | `"clear"`   | `null`   | `0`                                 | nothing                             |
 //! | `"stats"`   | `null`   | `0`                                 | `{total, namespaces: {name: …}}`    |
+//! | `"bound"`   | `null`   | `{max, maxBytes}` (each a positive integer or `null`) | how many entries it evicted now; the namespace's own bounds from now on |
 //! | `"lock"`    | the key  | `{lease, wait}` (ms; wait `null`: as long as it takes) | the fencing token, possibly later |
 //! | `"unlock"`  | the key  | the fencing token                   | `true`/`false`: whether it held the lock |
 //! | `"extend"`  | the key  | `[token, lease]`                    | `true`/`false`: whether it still held it |
@@ -67,7 +68,7 @@ use serde_json::value::RawValue;
 
 use crate::error::StoreError;
 use crate::op::{Op, Reply, Request};
-use crate::store::{ChangeKind, Condition, SetOptions, Stats};
+use crate::store::{Bounds, ChangeKind, Condition, SetOptions, Stats};
 
 // Reading.
 
@@ -118,6 +119,15 @@ struct UsedArgs<'a> {
   slots: Vec<(u32, u64)>,
   #[serde(borrow, default)]
   counts: Vec<(Option<&'a RawValue>, u64, u64)>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BoundArgs {
+  #[serde(default)]
+  max: Option<f64>,
+  #[serde(default)]
+  max_bytes: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +269,27 @@ fn read_namespace_op<'a>(
     "size" => Op::Size,
     "clear" => Op::Clear,
     "stats" => Op::Stats,
+    "bound" => {
+      let args: BoundArgs = arg_as(
+        arg,
+        "bound takes {max, maxBytes}, each a positive integer or null",
+      )?;
+      let count = |n: Option<f64>| match n {
+        None => Ok(None),
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n.is_finite() => {
+          Ok(Some(n.min(usize::MAX as f64) as usize))
+        }
+        Some(n) => Err(StoreError::Protocol(format!(
+          "a namespace bound is a positive integer, got {n}"
+        ))),
+      };
+      Op::Bound {
+        bounds: Bounds {
+          max_entries: count(args.max)?,
+          max_bytes: count(args.max_bytes)?,
+        },
+      }
+    }
     "watch" => Op::Watch {
       pattern: serde_json::from_str(key.get())
         .map_err(|_| StoreError::Protocol("watch takes a pattern string".into()))?,
@@ -627,6 +658,32 @@ mod tests {
       .op
       .read_only());
     assert!(!one(r#"[[1,"incr","a",1]]"#).unwrap().op.read_only());
+  }
+
+  #[test]
+  fn bound_takes_positive_integers_or_null() {
+    match one(r#"[[1,"bound",null,{"max":100,"maxBytes":null},{"ns":"cache"}]]"#)
+      .unwrap()
+      .op
+    {
+      Op::Bound { bounds } => assert_eq!(
+        bounds,
+        Bounds {
+          max_entries: Some(100),
+          max_bytes: None
+        }
+      ),
+      other => panic!("{other:?}"),
+    }
+    for bad in [
+      r#"{"max":0}"#,
+      r#"{"max":1.5}"#,
+      r#"{"maxBytes":-3}"#,
+      r#""x""#,
+    ] {
+      let failed = one(&format!(r#"[[2,"bound",null,{bad},{{"ns":"c"}}]]"#)).unwrap_err();
+      assert_eq!(failed.error.code(), "ERR_PROTOCOL", "{bad}");
+    }
   }
 
   #[test]

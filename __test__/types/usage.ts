@@ -17,7 +17,7 @@ async function promises(): Promise<void> {
   const n: number = await sm.plusOne('n')
   await sm.get(5)
   await sm.ready()
-  const transport: 'local' | 'socket' | 'ipc' = sm.transport
+  const transport: 'local' | 'socket' | 'ipc' | 'connecting' = sm.transport
   void [ok, okMany, value, removed, n, transport]
 }
 
@@ -141,3 +141,39 @@ async function named(): Promise<void> {
   void [role, wasClosed, code, taken, dir]
 }
 void named
+
+// Issue 12: reads answer unknown unless the caller names a type; options take boolean variables,
+// and properties that may be undefined (this file also compiles under exactOptionalPropertyTypes,
+// tsconfig.exact.json).
+async function noAny(flag: boolean, maybeTtl: number | undefined): Promise<void> {
+  const plain: unknown = await sm.get('a')
+  const named: string | undefined = await sm.get<string>('a')
+  // @ts-expect-error get answers unknown, not any
+  const leaked: string = await sm.get('a')
+  // @ts-expect-error mget answers unknown values
+  ;(await sm.mget(['a']))[0].toFixed()
+  // @ts-expect-error getSync answers unknown
+  sm.getSync('a').length
+  // @ts-expect-error getSet answers unknown
+  ;(await sm.getSet('a', 1)).length
+  sm.watch('user:*', (event) => {
+    // @ts-expect-error a watched value is unknown
+    if (event.kind === 'set') event.value.n
+  })
+  sm.get('a', (value) => {
+    // @ts-expect-error a callback's value is unknown too
+    value.length
+  })
+  const either: boolean | 'OK' = await sm.set('k', 1, { nx: flag })
+  const eitherSync: boolean | 'OK' = sm.setSync('k', 1, { xx: flag, ttl: 1000 })
+  const stored: boolean = await sm.set('k', 1, { nx: true })
+  const ok: 'OK' = await sm.set('k', 1, { ttl: maybeTtl })
+  init({ timeout: maybeTtl, cache: { type: 'LRU', max: maybeTtl } })
+  await sm.lock('job', { lease: maybeTtl })
+  const cache = sm.ns('cache', { max: 1000, maxBytes: 1_000_000, ttl: 60_000 })
+  const defaultTtl: number | undefined = cache.defaultTtl
+  // @ts-expect-error ns() bounds are numbers
+  sm.ns('cache', { max: '1000' })
+  void [plain, named, leaked, either, eitherSync, stored, ok, defaultTtl]
+}
+void noAny

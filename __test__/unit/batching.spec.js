@@ -147,7 +147,8 @@ test('no host within connectTimeout: waiting calls and ready() fail with ERR_NO_
   t.is(backend.state, 'unreachable')
   await t.throwsAsync(sm.get('b'), { code: 'ERR_NO_HOST' })
   t.is(transport.hellos, 1)
-  t.throws(() => sm.getSync('a'), { code: 'ERR_NOT_READY', message: /no process is serving/ })
+  t.throws(() => sm.getSync('a'), { code: 'ERR_NO_HOST', message: /no process is serving/ }, 'sync calls say what async ones say')
+  t.is(sm.transport, 'connecting', 'not the transport it would use: it has none yet')
   // A late host still serves; what failed is not sent.
   join(backend, LIMITS, { socket: false, timeout: 100 })
   sm.get('c')
@@ -246,7 +247,7 @@ test('capabilities: sync only over a transport that can block; the handshake swi
     lruByCount: true,
   })
   t.true(Object.isFrozen(backend.capabilities))
-  t.is(sm.transport, 'ipc')
+  t.is(sm.transport, 'connecting', 'not ipc: it may yet switch to the socket')
   const socket = fakeTransport({ sync: true, name: 'socket' })
   const announced = { ...LIMITS, socket: { name: 'n', token: 't' } }
   join(backend, announced, { socket: true, timeout: 100 }, (offered, options) => {

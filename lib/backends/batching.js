@@ -121,8 +121,9 @@ class BatchingBackend {
 
   // ---- The backend contract (lib/backend.js) ----
 
+  /** The transport's name once the host serves; 'connecting' until then (and while it is unreachable). */
   get transport() {
-    return this.#transport.name
+    return this.#state === READY ? this.#transport.name : CONNECTING
   }
 
   get capabilities() {
@@ -183,12 +184,12 @@ class BatchingBackend {
    */
   requestSync(requests) {
     if (this.#refusal) throw this.#refused()
+    if (this.#state === UNREACHABLE) throw noHost()
     if (this.#state !== READY) {
       throw new SharedMemoryError(
         'ERR_NOT_READY',
-        this.#state === UNREACHABLE
-          ? 'sharedmemory: no process is serving the store'
-          : 'sharedmemory: not connected to the store yet; await controller.ready() before sync calls',
+        'sharedmemory: not connected to the store yet; await controller.ready() before sync calls ' +
+          '(a worker forked after its master called init() is connected from its first line)',
       )
     }
     if (!this.#capabilities.sync) {

@@ -6,7 +6,7 @@
 // socket (HostedStore.listen, lib/hosted-store.js); workers learn its name
 // and token at the handshake (lib/handshake.js).
 
-const { NativeClient } = require('../../binding')
+const { NativeClient } = require('../native')
 
 class SocketTransport {
   name = 'socket'

@@ -125,6 +125,10 @@ impl<S: Storage, R: Region> Storage for Mirrored<S, R> {
     self.inner.oldest()
   }
 
+  fn oldest_in(&self, ns: &[u8]) -> Option<(&[u8], Entry<'_>)> {
+    self.inner.oldest_in(ns)
+  }
+
   fn published_key(&self, slot: u32, hash: u64) -> Option<Vec<u8>> {
     self.segment.as_ref()?.key_at(slot, hash)
   }

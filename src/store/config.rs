@@ -19,6 +19,22 @@ pub struct StoreConfig {
   pub max_value_bytes: usize,
 }
 
+/// Bounds on what one namespace holds (`ns(name, {max, maxBytes})`), enforced
+/// on that namespace alone, beside the store-wide ones of [`StoreConfig`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bounds {
+  /// Evict the namespace's least recently used entries beyond this many.
+  pub max_entries: Option<usize>,
+  /// Evict the namespace's least recently used entries while its keys and values take more bytes than this.
+  pub max_bytes: Option<usize>,
+}
+
+impl Bounds {
+  pub fn is_none(&self) -> bool {
+    self.max_entries.is_none() && self.max_bytes.is_none()
+  }
+}
+
 impl StoreConfig {
   /// The idle expiry in whole milliseconds (at least 1), as the store and
   /// what publishes it count it.

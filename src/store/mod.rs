@@ -26,6 +26,7 @@ pub mod storage;
 pub mod table;
 pub mod uses;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -35,7 +36,7 @@ use clock::Anchor;
 use parking_lot::{Mutex, MutexGuard};
 
 pub use change::{Change, ChangeKind, Observer};
-pub use config::{StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
+pub use config::{Bounds, StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
 pub use glob::Glob;
 pub use key::{qualify, split, text as key_text};
 pub use stats::Stats;
@@ -64,6 +65,8 @@ struct State<S> {
   table: S,
   deadlines: Deadlines,
   counters: Counters,
+  /// Each bounded namespace's bounds, by its name's JSON text.
+  bounds: HashMap<Box<[u8]>, Bounds>,
 }
 
 /// A namespace's name (its JSON string text; empty for the default one) and counters.
@@ -113,6 +116,7 @@ impl<S: Storage> Store<S> {
         table: storage,
         deadlines: Deadlines::default(),
         counters: Counters::default(),
+        bounds: HashMap::new(),
       }),
       uses: UseLog::default(),
       observer: OnceLock::new(),
@@ -496,6 +500,24 @@ impl<S: Storage> Txn<'_, S> {
     doomed.len()
   }
 
+  /// Bounds namespace `ns` (its JSON text) on its own: its least recently
+  /// used entries are evicted beyond `bounds`, now and after each write, and
+  /// only its own. Bounds with neither field remove the namespace's bounds.
+  /// Answers how many entries it evicted now.
+  pub fn bound(&mut self, ns: &[u8], bounds: Bounds) -> usize {
+    if bounds.is_none() {
+      self.state.bounds.remove(ns);
+      return 0;
+    }
+    self.state.bounds.insert(ns.into(), bounds);
+    self.enforce_namespace_bounds(ns)
+  }
+
+  /// The bounds of namespace `ns`, if it has some.
+  pub fn bounds_of(&self, ns: &[u8]) -> Option<Bounds> {
+    self.state.bounds.get(ns).copied()
+  }
+
   // Expiry.
 
   /// Removes up to `limit` entries whose idle time has run out; answers how many.
@@ -560,6 +582,9 @@ impl<S: Storage> Txn<'_, S> {
     if expires != NEVER && old.as_ref().is_none_or(|old| old.expires != expires) {
       state.deadlines.insert(expires, key);
     }
+    if !self.state.bounds.is_empty() {
+      self.enforce_namespace_bounds(split(key).0);
+    }
     self.enforce_bounds();
     // Writes also pay for a little of the expiry sweep, so a busy store
     // stays clean between background sweeps.
@@ -615,6 +640,37 @@ impl<S: Storage> Txn<'_, S> {
       state.deadlines.insert(at, key);
     }
     state.table.set_expires(key, at);
+  }
+
+  /// Evicts the least recently used entries of namespace `ns` beyond its
+  /// own bounds, if it has some; answers how many.
+  fn enforce_namespace_bounds(&mut self, ns: &[u8]) -> usize {
+    let Some(bounds) = self.state.bounds.get(ns).copied() else {
+      return 0;
+    };
+    let mut evicted = 0;
+    loop {
+      let held = self.state.counters.get(ns);
+      let over_count = bounds
+        .max_entries
+        .is_some_and(|max| held.entries as usize > max);
+      let over_bytes = bounds
+        .max_bytes
+        .is_some_and(|max| held.bytes as usize > max);
+      if !(over_count || over_bytes) {
+        return evicted;
+      }
+      let Some(key) = self
+        .state
+        .table
+        .oldest_in(ns)
+        .map(|(key, _)| Box::<[u8]>::from(key))
+      else {
+        return evicted;
+      };
+      self.unlink(&key, ChangeKind::Evict);
+      evicted += 1;
+    }
   }
 
   /// Evicts least recently used entries beyond the entry and byte bounds.
@@ -683,6 +739,15 @@ impl<S: Storage> Txn<'_, S> {
     let mut limit = self.config.max_value_bytes;
     if let Some(max_bytes) = self.config.max_bytes {
       limit = limit.min(max_bytes.saturating_sub(key.len()));
+    }
+    // A value its namespace could never hold is refused, not stored and evicted at once.
+    if !self.state.bounds.is_empty() {
+      if let Some(max_bytes) = self
+        .bounds_of(split(key).0)
+        .and_then(|bounds| bounds.max_bytes)
+      {
+        limit = limit.min(max_bytes.saturating_sub(key.len()));
+      }
     }
     if value.len() > limit {
       return Err(StoreError::ValueTooLarge {

@@ -112,6 +112,16 @@ pub trait Storage: Send {
   /// The least recently used entry.
   fn oldest(&self) -> Option<(&[u8], Entry<'_>)>;
 
+  /// The least recently used entry whose stored key is in namespace `ns`
+  /// (see [`super::split`]). This default walks every entry; a storage that
+  /// can walk from the oldest end does better.
+  fn oldest_in(&self, ns: &[u8]) -> Option<(&[u8], Entry<'_>)> {
+    self
+      .entries()
+      .filter(|(key, _)| super::split(key).0 == ns)
+      .last()
+  }
+
   /// Every entry with its key, most recently used first.
   fn entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)>;
 

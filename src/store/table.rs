@@ -9,6 +9,7 @@
 
 use hashbrown::HashTable;
 
+use super::key::split;
 use super::storage::{hash_key, Entry, Removed, Slot, Storage};
 
 /// No slot: the end of a list.
@@ -172,6 +173,20 @@ impl Storage for Table {
         Some((slot.key(), slot.entry()))
       }
     }
+  }
+
+  /// Walks from the least recently used end: past the older entries of
+  /// other namespaces, to the first of `ns`.
+  fn oldest_in(&self, ns: &[u8]) -> Option<(&[u8], Entry<'_>)> {
+    let mut i = self.oldest;
+    while i != NIL {
+      let slot = &self.slots[i as usize];
+      if split(slot.key()).0 == ns {
+        return Some((slot.key(), slot.entry()));
+      }
+      i = slot.newer;
+    }
+    None
   }
 
   /// Every entry with its key, most recently used first.

@@ -583,3 +583,107 @@ fn reads_applied_later_behave_as_reads_applied_at_once() {
   assert_eq!(order(&direct), order(&later));
   assert_eq!(direct.stats(), later.stats());
 }
+
+#[test]
+fn a_namespace_bound_evicts_only_that_namespace() {
+  // The scenario of issue 12: a store-wide max of 100 used to let 100 cache
+  // writes evict a login; the cache's own bound keeps it to itself.
+  let store = lru(1000);
+  let mut tx = store.begin();
+  let (sessions, cache) = (key("sessions"), key("cache"));
+  tx.set(
+    &qualify(&sessions, &key("sid-1")),
+    br#"{"user":"ada"}"#,
+    &PLAIN,
+  )
+  .unwrap();
+  assert_eq!(
+    tx.bound(
+      &cache,
+      Bounds {
+        max_entries: Some(100),
+        max_bytes: None
+      }
+    ),
+    0
+  );
+  for i in 0..250 {
+    tx.set(&qualify(&cache, &key(&format!("c{i}"))), b"1", &PLAIN)
+      .unwrap();
+  }
+  assert_eq!(tx.size(&cache), 100, "the cache holds its bound");
+  assert!(
+    tx.get(&qualify(&cache, &key("c149"))).is_none()
+      && tx.get(&qualify(&cache, &key("c150"))).is_some(),
+    "its own least recently used went first"
+  );
+  assert_eq!(
+    tx.get(&qualify(&sessions, &key("sid-1"))),
+    Some(&br#"{"user":"ada"}"#[..]),
+    "the oldest entry of the store, in another namespace, stayed"
+  );
+  let (_, namespaces) = tx.stats();
+  let of = |ns: &[u8]| namespaces.iter().find(|(name, _)| &**name == ns).unwrap().1;
+  assert_eq!((of(&cache).evictions, of(&sessions).evictions), (150, 0));
+  assert_eq!(tx.bounds_of(&cache).unwrap().max_entries, Some(100));
+  assert_eq!(tx.bounds_of(&sessions), None);
+}
+
+#[test]
+fn a_namespace_byte_bound_evicts_now_refuses_what_never_fits_and_can_be_lifted() {
+  let store = Store::new(StoreConfig::default());
+  let mut tx = store.begin();
+  let (ns, other) = (key("n"), key("o"));
+  for i in 0..10 {
+    tx.set(&qualify(&ns, &key(&format!("k{i}"))), &[b'1'; 20], &PLAIN)
+      .unwrap();
+  }
+  tx.set(&qualify(&other, &key("keep")), &[b'1'; 200], &PLAIN)
+    .unwrap();
+  // Each entry takes 3 + 5 key bytes and 20 value bytes: 28; 100 holds 3.
+  let bounds = Bounds {
+    max_entries: None,
+    max_bytes: Some(100),
+  };
+  assert_eq!(tx.bound(&ns, bounds), 7, "bounding evicts at once");
+  assert_eq!(tx.size(&ns), 3);
+  assert!(tx
+    .stats()
+    .1
+    .iter()
+    .all(|(name, stats)| **name != *ns || stats.bytes <= 100));
+  assert!(matches!(
+    tx.set(&qualify(&ns, &key("big")), &[b'1'; 100], &PLAIN),
+    Err(StoreError::ValueTooLarge { .. })
+  ));
+  assert_eq!(tx.size(&ns), 3, "a refused value changed nothing");
+  assert!(tx.has(&qualify(&other, &key("keep"))));
+  // Lifted: the namespace grows again.
+  tx.bound(&ns, Bounds::default());
+  assert_eq!(tx.bounds_of(&ns), None);
+  for i in 10..20 {
+    tx.set(&qualify(&ns, &key(&format!("k{i}"))), &[b'1'; 20], &PLAIN)
+      .unwrap();
+  }
+  assert_eq!(tx.size(&ns), 13);
+}
+
+#[test]
+fn store_wide_bounds_still_hold_beside_namespace_bounds() {
+  let store = lru(5);
+  let mut tx = store.begin();
+  let ns = key("n");
+  tx.bound(
+    &ns,
+    Bounds {
+      max_entries: Some(10),
+      max_bytes: None,
+    },
+  );
+  for i in 0..8 {
+    tx.set(&qualify(&ns, &key(&format!("k{i}"))), b"1", &PLAIN)
+      .unwrap();
+  }
+  drop(tx);
+  assert_eq!(store.len(), 5);
+}

@@ -46,7 +46,7 @@ const { normalizeConfig, defaults } = require('./lib/config')
 const { createController } = require('./lib/create')
 const { SharedMemoryError, codes } = require('./lib/errors')
 const { MasterHost, ManagerHost, ElectedDoor } = require('./lib/host')
-const { joinAtBirth, welcomeAtBirth } = require('./lib/handshake')
+const { joinAtBirth } = require('./lib/handshake')
 const { HostedStore } = require('./lib/hosted-store')
 const { ElectedBackend } = require('./lib/backends/elected')
 const { Election } = require('./lib/election')
@@ -153,9 +153,13 @@ function create(config) {
   }
   const transport = new IpcTransport({ socket, timeout: config.timeout })
   const backend = new BatchingBackend(transport, reading)
+  // Forked by a master that serves already: its socket is in the environment
+  // (lib/process-store.js), so the worker connects now and sync calls work on the next line.
+  const master = socket && config.manager === null ? part.parentStore() : null
+  let born = master && master.socket ? { socket: master.socket, ...master.limits } : null
   part.publishPart({ state: 'pending', role: 'worker' })
   ready(backend, () => {
-    const welcome = transport.welcome
+    const welcome = transport.welcome || born
     if (backend.transport !== 'socket' || !welcome || !welcome.socket) {
       return part.publishPart({ state: 'unsupported', why: 'its process reaches the store over cluster IPC only' })
     }
@@ -163,9 +167,7 @@ function create(config) {
     part.publishPart({ state: 'ready', role: 'worker', socket: welcome.socket, limits: announced })
     part.exportToChildren({ socket: welcome.socket, limits: announced })
   })
-  // Forked by a master that serves already: connected now, so sync calls work on the next line.
-  const born = socket && config.manager === null ? welcomeAtBirth() : null
-  if (born) joinAtBirth(backend, born, { timeout: config.timeout })
+  if (born && !joinAtBirth(backend, born, { timeout: config.timeout })) born = null
   return createController(backend, { role: 'worker', ...style })
 }
 

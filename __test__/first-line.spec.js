@@ -5,7 +5,7 @@
 const test = require('ava')
 
 const { runFixture } = require('./helpers')
-const { welcomeAtBirth, HOST_ENV } = require('../lib/handshake')
+const { parentStore, ENV } = require('../lib/process-store')
 
 test('a worker forked after its master called init() makes sync calls on the line after init()', async (t) => {
   const { result } = await runFixture('first-line.js', ['served'])
@@ -30,10 +30,10 @@ test('without a host: transport reads connecting, sync calls say ERR_NOT_READY, 
   }
 })
 
-test("the welcome in the environment is used only by its master's own children", (t) => {
-  const welcome = (pid) => ({ [HOST_ENV]: JSON.stringify({ pid, socket: { name: 'n', token: 't' }, maxValueSize: 1, serialization: 'json' }) })
-  t.like(welcomeAtBirth(welcome(process.ppid)), { pid: process.ppid })
-  t.is(welcomeAtBirth(welcome(process.pid)), null, 'another process (here this one) left it')
-  t.is(welcomeAtBirth({ [HOST_ENV]: '{not json' }), null)
-  t.is(welcomeAtBirth({}), null)
+test("the store in the environment is used only by the exporting process's own children", (t) => {
+  const exported = (pid) => ({ [ENV]: JSON.stringify({ pid, socket: { name: 'n', token: 't' }, limits: { maxValueSize: 1, serialization: 'json' } }) })
+  t.like(parentStore(exported(process.ppid)), { socket: { name: 'n', token: 't' } })
+  t.is(parentStore(exported(process.pid)), null, 'another process (here this one) left it')
+  t.is(parentStore({ [ENV]: '{not json' }), null)
+  t.is(parentStore({}), null)
 })

@@ -16,36 +16,9 @@
 const { SocketTransport, tryConnect } = require('./transports/socket')
 
 /**
- * The environment variable through which a cluster master that serves the
- * store hands its welcome to the workers it forks from then on (cluster.fork
- * passes the master's environment on), so they connect during init() and
- * sync calls work from a worker's first line. It holds the master's pid, so
- * only its own children use it (not a grandchild, nor a process started
- * with a copied environment).
- */
-const HOST_ENV = 'SHAREDMEMORY_HOST'
-
-/** Master: the welcome its future workers find at birth (null: none, e.g. after close()). */
-function welcomeChildren(fields) {
-  if (fields === null) delete process.env[HOST_ENV]
-  else process.env[HOST_ENV] = JSON.stringify({ pid: process.pid, ...fields })
-}
-
-/** Worker: the welcome its master left in the environment, if it is this process's parent's. */
-function welcomeAtBirth(env = process.env) {
-  const text = env[HOST_ENV]
-  if (!text) return null
-  try {
-    const fields = JSON.parse(text)
-    return fields && fields.pid === process.ppid && fields.socket ? fields : null
-  } catch {
-    return null
-  }
-}
-
-/**
- * Worker: connects to the socket of the welcome found at birth, before any
- * message could arrive, and serves at once; answers whether it did. When
+ * Worker: connects to the socket its master left in the environment
+ * (lib/process-store.js, parentStore), before any message could arrive, and
+ * serves at once; answers whether it did. When
  * it cannot connect (the master is gone, or closed), nothing changes: the
  * worker finds its host over IPC as usual.
  */
@@ -111,4 +84,4 @@ function keepAsking(ladder, ask) {
   }
 }
 
-module.exports = { announcement, join, keepAsking, welcomeChildren, welcomeAtBirth, joinAtBirth, HOST_ENV }
+module.exports = { announcement, join, keepAsking, joinAtBirth }

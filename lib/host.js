@@ -24,7 +24,7 @@ const cluster = require('node:cluster')
 
 const { ChannelOutbox } = require('./channel-outbox')
 const { seal, open, post } = require('./envelope')
-const { announcement, keepAsking, welcomeChildren } = require('./handshake')
+const { announcement, keepAsking } = require('./handshake')
 
 const RETRY_MS = [25, 50, 100, 200, 400, 800, 1000]
 
@@ -65,10 +65,7 @@ class MasterHost {
     }
     cluster.on('message', onMessage)
     cluster.on('exit', onExit)
-    // Workers forked from now on find the welcome in their environment (lib/handshake.js).
-    if (welcome.socket) welcomeChildren(welcome)
     this.#stop = () => {
-      if (welcome.socket) welcomeChildren(null)
       cluster.off('message', onMessage)
       cluster.off('exit', onExit)
       store.stopServing()

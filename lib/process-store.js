@@ -25,7 +25,9 @@
 // own environment, which child_process.fork() (and spawn) copy into every
 // child started afterwards: {pid, key} for a store found by name (the child
 // takes part in the same election), or {pid, socket, limits} for a cluster
-// master or worker (the child connects to the same host's socket). A child
+// master or worker (the child connects to the same host's socket; so do the
+// cluster workers a serving master forks, during their init(), so that sync
+// calls work from a worker's first line). A child
 // trusts it only if `pid` is its parent's (process.ppid): a variable
 // inherited from further up, by a process that never called init(), is
 // ignored. The token in it is what every client of that host presents; the

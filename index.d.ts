@@ -87,6 +87,30 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * Set on the host, it decides whether the store is published; on a worker, whether it reads it.
    */
   sharedReads?: boolean
+  /**
+   * Keep the store on a Redis (≥ 7) or Valkey (≥ 7.2) server instead of in this machine's
+   * processes: every process, on any machine, that calls init() with the same server and prefix
+   * shares it. A URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS,
+   * `unix:///path/to/redis.sock`) or {@link RedisConfig}. Cannot be combined with `name` or
+   * `manager`. See the README's "Redis" section for what differs from the local store.
+   */
+  redis?: string | RedisConfig
+}
+
+/** The `redis` option as an object. */
+export interface RedisConfig {
+  /** Default 'redis://127.0.0.1:6379'. */
+  url?: string
+  /** Starts every key this package writes (no '{' or '}'). Default 'sm:'. */
+  prefix?: string
+  /** 'namespace': every key of a namespace in one hash slot (Redis Cluster: atomic mset within it). */
+  hashTag?: 'namespace'
+  /**
+   * 'check' (default): watch() fails with ERR_REDIS_NOTIFICATIONS when the server does not send the
+   * keyspace notifications it needs (notify-keyspace-events with K, g, $, x, e). 'configure': watch()
+   * adds the missing flags with CONFIG SET.
+   */
+  notifications?: 'check' | 'configure'
 }
 
 export type ErrorCode =
@@ -115,6 +139,12 @@ export type ErrorCode =
   | 'ERR_NAME_TAKEN'
   /** The runtime directory that holds the token files of stores found by name is not private to this user. */
   | 'ERR_UNSAFE_RUNTIME_DIR'
+  /** Redis backend: the server cannot be reached (refused, closed, or reconnecting after a failure). */
+  | 'ERR_REDIS_UNAVAILABLE'
+  /** Redis backend: the server answered with an error this package does not expect (WRONGTYPE, NOAUTH, OOM...). */
+  | 'ERR_REDIS'
+  /** Redis backend: watch() needs keyspace notifications, which the server does not send (or lets us turn on). */
+  | 'ERR_REDIS_NOTIFICATIONS'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -176,6 +206,10 @@ export interface Lock {
 export type WatchEvent<T = any> =
   | { key: string; kind: 'set'; value: T }
   | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
+  /** Redis backend: a set event carries no value (keyspace notifications have none). */
+  | { key: string; kind: 'set'; value?: undefined }
+  /** Redis backend: the subscriber reconnected and events may have been missed; look again. */
+  | { key: null; kind: 'reset'; value?: undefined }
 
 /** Stops a watch; `ready` resolves once the store has it (changes from then on are seen). */
 export interface StopWatching {
@@ -199,9 +233,9 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * 'manager' (the worker hosting the store in relay mode). For a store found by name it can
    * change: a worker becomes 'master' when it is elected after the host went away.
    */
-  readonly role: 'master' | 'worker' | 'manager'
+  readonly role: 'master' | 'worker' | 'manager' | 'client'
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
-  readonly transport: 'local' | 'socket' | 'ipc'
+  readonly transport: 'local' | 'socket' | 'ipc' | 'redis'
   /**
    * Ends this process's part (whichever controller of this process it is called on): pending and
    * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster

@@ -236,6 +236,19 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   readonly role: 'master' | 'worker' | 'manager' | 'client'
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
   readonly transport: 'local' | 'socket' | 'ipc' | 'redis'
+  /** What the backend guarantees; on Redis every one but `sync` is false (see the README's "Redis" section). */
+  readonly capabilities: Readonly<{
+    /** The *Sync methods work (on Redis: a blocking round trip to the server). */
+    sync: boolean
+    /** The requests of one event-loop turn are applied as one atomic step. */
+    atomicBatch: boolean
+    /** A lock whose holder process exits passes on at once (on Redis: when its lease ends). */
+    lockReleaseOnExit: boolean
+    /** Watch events of kind 'set' carry the new value. */
+    watchValues: boolean
+    /** cache.max bounds the number of entries. */
+    lruByCount: boolean
+  }>
   /**
    * Ends this process's part (whichever controller of this process it is called on): pending and
    * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster

@@ -1,0 +1,106 @@
+'use strict'
+
+// Starts a real redis-server for a test (or valkey-server: SM_REDIS_SERVER
+// names the program), in a temp dir of its own, with nothing persisted, and
+// stops it by its PID. On a unix socket by default (the dir is 0700 and the
+// socket 0700), or on 127.0.0.1 with a free port ({tcp: true}).
+
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+
+const SERVER = process.env.SM_REDIS_SERVER || 'redis-server'
+
+/** A port nobody listens on now (the server may still lose a race for it: start() retries). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.unref()
+    probe.on('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * @param {object} [options]
+ * @param {boolean} [options.tcp] listen on 127.0.0.1 (a free port) instead of a unix socket
+ * @param {string[]} [options.args] more server arguments (e.g. ['--notify-keyspace-events', 'KEA'])
+ * @param {string} [options.dir] reuse this dir (and its socket path), to restart a server where it was
+ * @param {number} [options.port] reuse this port
+ * @returns {Promise<{url, pid, dir, port, socket, stop, kill, restart}>}
+ */
+async function startRedis({ tcp = false, args = [], dir, port, deadlineMs = 30000 } = {}) {
+  dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'sm-redis-'))
+  fs.chmodSync(dir, 0o700)
+  const socket = path.join(dir, 'redis.sock')
+  for (let attempt = 0; ; attempt++) {
+    const listenPort = tcp ? port || (await freePort()) : 0
+    const argv = [
+      '--port', String(listenPort),
+      '--bind', '127.0.0.1',
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', dir,
+      '--dbfilename', 'unused.rdb',
+      ...(tcp ? [] : ['--unixsocket', socket, '--unixsocketperm', '700']),
+      ...args,
+    ]
+    const child = spawn(SERVER, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const started = await new Promise((resolve) => {
+      let out = ''
+      const timer = setTimeout(() => done(false), deadlineMs)
+      const done = (ok) => {
+        clearTimeout(timer)
+        child.stdout.removeAllListeners('data')
+        resolve(ok ? true : out)
+      }
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+        if (/ready to accept connections/i.test(out)) done(true)
+      })
+      child.on('exit', () => done(false))
+      child.on('error', (err) => {
+        out += String(err)
+        done(false)
+      })
+    })
+    child.stdout.resume()
+    child.stderr.resume()
+    if (started === true) {
+      const url = tcp ? `redis://127.0.0.1:${listenPort}` : `unix://${socket}`
+      const exited = new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))
+      const signal = async (name) => {
+        if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, name)
+        await exited
+      }
+      return {
+        url,
+        pid: child.pid,
+        dir,
+        port: listenPort,
+        socket,
+        /** Stops it by PID (SIGTERM) and waits for it to exit. */
+        stop: () => signal('SIGTERM'),
+        /** Kills it by PID (SIGKILL) and waits for it to exit. */
+        kill: () => signal('SIGKILL'),
+        /** A new server where this one was (same dir, socket or port, arguments). */
+        restart: () => startRedis({ tcp, args, dir, port: listenPort, deadlineMs }),
+      }
+    }
+    if (child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+    if (!tcp || port || attempt >= 3) throw new Error(`${SERVER} did not start: ${started}`)
+  }
+}
+
+/** Whether the server program exists here (the Redis tests need it; CI installs it). */
+function haveRedis() {
+  const dirs = (process.env.PATH || '').split(path.delimiter)
+  return SERVER.includes('/') ? fs.existsSync(SERVER) : dirs.some((dir) => fs.existsSync(path.join(dir, SERVER)))
+}
+
+module.exports = { startRedis, freePort, haveRedis, SERVER }

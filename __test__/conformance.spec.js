@@ -12,13 +12,12 @@ const { RedisBackend } = require('../lib/backends/redis')
 const { normalizeConfig } = require('../lib/config')
 const { createController } = require('../lib/create')
 const { HostedStore } = require('../lib/hosted-store')
-const { startRedis, haveRedis } = require('./redis-server')
+const { startRedis } = require('./redis-server')
 
 const servers = {}
 let prefixes = 0
 
 test.before(async () => {
-  if (!haveRedis()) return
   const args = ['--notify-keyspace-events', 'KEA']
   servers.unix = await startRedis({ args })
   servers.tcp = await startRedis({ tcp: true, args })
@@ -66,7 +65,6 @@ function conform(title, fn, options) {
   for (const [name, make] of targets) {
     const redis = name !== 'local'
     test(`${name}: ${title}`, async (t) => {
-      if (redis && !haveRedis()) return t.pass('no redis-server here')
       const ctx = make(options)
       await ctx.sm.ready()
       try {

@@ -145,6 +145,7 @@ export interface RedisOptions {
   connectTimeoutMs: number
   configureNotifications: boolean
   nearTracking: boolean
+  cluster: boolean
 }
 
 /** How a store is bounded. Every field is optional. */

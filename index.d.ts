@@ -103,7 +103,12 @@ export interface RedisConfig {
   url?: string
   /** Starts every key this package writes (no '{' or '}'). Default 'sm:'. */
   prefix?: string
-  /** 'namespace': every key of a namespace in one hash slot (Redis Cluster: atomic mset within it). */
+  /**
+   * The URL is one node of a Redis Cluster: commands go to the node of their key's slot. watch()
+   * is not available on a cluster yet (ERR_REDIS_NOTIFICATIONS). Default false.
+   */
+  cluster?: boolean
+  /** 'namespace': every key of a namespace in one hash slot (Redis Cluster: atomic mget/mset within it). */
   hashTag?: 'namespace'
   /**
    * 'check' (default): watch() fails with ERR_REDIS_NOTIFICATIONS when the server does not send the
@@ -206,9 +211,13 @@ export interface Lock {
 export type WatchEvent<T = any> =
   | { key: string; kind: 'set'; value: T }
   | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
-  /** Redis backend: a set event carries no value (keyspace notifications have none). */
-  | { key: string; kind: 'set'; value?: undefined }
-  /** Redis backend: the subscriber reconnected and events may have been missed; look again. */
+
+/**
+ * A watch event on the Redis backend: keyspace notifications carry no value, so no event has
+ * one; `reset` comes after the subscriber reconnected (events may have been missed: look again).
+ */
+export type RedisWatchEvent =
+  | { key: string; kind: 'set' | 'delete' | 'expire' | 'evict'; value?: undefined }
   | { key: null; kind: 'reset'; value?: undefined }
 
 /** Stops a watch; `ready` resolves once the store has it (changes from then on are seen). */
@@ -399,6 +408,18 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
  * Calling init() again answers the same controller; with a different config it throws
  * ERR_INVALID_CONFIG.
  */
+/** The controller of a store on Redis (`init({redis})`): watch events carry no value. */
+export interface RedisController<S extends CallbackStyle = 'value'>
+  extends Omit<Controller<S>, 'role' | 'transport' | 'ns' | 'watch'> {
+  readonly role: 'client'
+  readonly transport: 'redis'
+  ns(name: string): RedisController<S>
+  watch(pattern: string, listener: (event: RedisWatchEvent) => void): StopWatching
+}
+
+export declare function init<S extends CallbackStyle = 'value'>(
+  config: Config<S> & { redis: string | RedisConfig },
+): RedisController<S>
 export declare function init<S extends CallbackStyle = 'value'>(config?: Config<S>): Controller<S>
 
 /** Every error code with a one-line meaning. */

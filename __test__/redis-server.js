@@ -104,3 +104,53 @@ function haveRedis() {
 }
 
 module.exports = { startRedis, freePort, haveRedis, SERVER }
+
+/**
+ * A Redis Cluster of `masters` nodes on 127.0.0.1 free ports, each in a temp
+ * dir of its own, slots spread by `redis-cli --cluster create`; stop() stops
+ * every node by PID.
+ */
+async function startCluster({ masters = 3, args = [] } = {}) {
+  const nodes = []
+  try {
+    for (let i = 0; i < masters; i++) {
+      nodes.push(await startRedis({ tcp: true, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', ...args] }))
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)
+    await runCli(['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'])
+    // Every node must know every slot before a client starts.
+    for (const node of nodes) {
+      const end = Date.now() + 30000
+      while (!/cluster_state:ok/.test(await runCli(['-p', String(node.port), 'cluster', 'info']))) {
+        if (Date.now() > end) throw new Error(`the cluster node on ${node.port} never reached cluster_state:ok`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+  } catch (err) {
+    for (const node of nodes) await node.stop()
+    throw err
+  }
+  return {
+    nodes,
+    url: `redis://127.0.0.1:${nodes[0].port}`,
+    stop: async () => {
+      for (const node of nodes) await node.stop()
+    },
+  }
+}
+
+/** Runs redis-cli (beside the server program) and answers what it printed; fails on a non-zero exit. */
+function runCli(args) {
+  const cli = SERVER.replace(/(redis|valkey)-server$/, '$1-cli')
+  return new Promise((resolve, reject) => {
+    const child = spawn(cli, ['-h', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.stderr.on('data', (chunk) => (out += chunk))
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cli} ${args.join(' ')} exited ${code}: ${out}`))))
+  })
+}
+
+module.exports.startCluster = startCluster
+module.exports.runCli = runCli

@@ -70,7 +70,7 @@ function normalizeName(name) {
 
 /** The URL schemes the Redis backend connects with: TCP, TLS, and a unix socket. */
 const REDIS_SCHEMES = ['redis:', 'rediss:', 'unix:', 'redis+unix:']
-const REDIS_OPTIONS = ['url', 'prefix', 'hashTag', 'notifications']
+const REDIS_OPTIONS = ['url', 'prefix', 'hashTag', 'notifications', 'cluster']
 /** What the Redis backend's `prefix` is when none is given. */
 const REDIS_PREFIX = 'sm:'
 
@@ -95,7 +95,10 @@ function normalizeRedis(redis) {
   if (redis.hashTag !== undefined && redis.hashTag !== 'namespace') throw fail("redis.hashTag must be 'namespace' when given")
   const notifications = redis.notifications === undefined ? 'check' : redis.notifications
   if (notifications !== 'check' && notifications !== 'configure') throw fail("redis.notifications must be 'check' or 'configure'")
-  return { url, prefix, hashTag: redis.hashTag === undefined ? null : redis.hashTag, notifications }
+  const cluster = redis.cluster === undefined ? false : redis.cluster
+  if (typeof cluster !== 'boolean') throw fail('redis.cluster must be true or false')
+  if (cluster && !/^rediss?:\/\//.test(url)) throw fail('redis.cluster needs a redis:// or rediss:// URL of one of its nodes')
+  return { url, prefix, hashTag: redis.hashTag === undefined ? null : redis.hashTag, notifications, cluster }
 }
 
 /** Validates init()'s argument and fills in every default. */

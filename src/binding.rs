@@ -435,6 +435,7 @@ pub struct RedisOptions {
   pub connect_timeout_ms: f64,
   pub configure_notifications: bool,
   pub near_tracking: bool,
+  pub cluster: bool,
 }
 
 /// A process's client of a Redis store: the same batches as `NativeClient`.
@@ -464,6 +465,7 @@ impl NativeRedis {
       connect_timeout: ms(options.connect_timeout_ms),
       configure_notifications: options.configure_notifications,
       near_tracking: options.near_tracking,
+      cluster: options.cluster,
     };
     let out: crate::redis::client::Output = Arc::new(move |message: String| {
       on_message.call(message, ThreadsafeFunctionCallMode::NonBlocking);

@@ -115,6 +115,7 @@ function nativeOptions(config) {
     connectTimeoutMs: config.connectTimeout,
     configureNotifications: redis.notifications === 'configure',
     nearTracking: false,
+    cluster: redis.cluster,
   }
 }
 

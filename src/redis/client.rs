@@ -16,7 +16,7 @@ use redis::{Client, ConnectionLike, Value};
 
 use super::events::Subscriber;
 use super::layout::Layout;
-use super::link::Link;
+use super::link::{connect, map_error, node_info, Conn, Link};
 use super::plan::{self, Count, Mapping, Pipe, Step};
 use super::script;
 use super::RedisConfig;
@@ -69,7 +69,12 @@ impl RedisClient {
       jobs.clone(),
       out.clone(),
     );
-    let mut link = Link::new(client, config.timeout, config.connect_timeout);
+    let mut link = Link::new(
+      client,
+      config.cluster,
+      config.timeout,
+      config.connect_timeout,
+    )?;
     if config.near_tracking {
       link.on_connect = subscriber.tracking_commands();
     }
@@ -78,7 +83,7 @@ impl RedisClient {
       mapping: Mapping {
         layout,
         sliding: config.sliding,
-        cluster: false,
+        cluster: config.cluster,
       },
       counters: Counters::default(),
       waiters: Vec::new(),
@@ -180,11 +185,11 @@ impl Worker {
           let _ = answer.send(self.apply(&batch));
         }
         Ok(Job::Ping) => {
-          let answer = match self
-            .link
-            .get()
-            .and_then(|con| redis::cmd("PING").exec(con).map_err(|err| plan_error(&err)))
-          {
+          let answer = match self.link.get().and_then(|con| {
+            redis::cmd("PING")
+              .exec(con.like())
+              .map_err(|err| plan_error(&err))
+          }) {
             Ok(()) => "?ok".to_string(),
             Err(err) => format!("?{} {err}", err.code()),
           };
@@ -271,11 +276,14 @@ impl Worker {
         }
       }
     }
+    if count > 0 && matches!(self.link.get(), Ok(Conn::Cluster(_))) {
+      return self.flush_each(queued, replies);
+    }
     let answers: Result<Vec<Value>, StoreError> = if count == 0 {
       Ok(Vec::new())
     } else {
       match self.link.get() {
-        Ok(con) => match con.req_packed_commands(&packed, 0, count) {
+        Ok(con) => match con.like().req_packed_commands(&packed, 0, count) {
           Ok(answers) => Ok(answers),
           Err(err) => Err(self.link.broke(&err)),
         },
@@ -297,6 +305,36 @@ impl Worker {
             replies.push(id, &reply);
           }
         },
+      }
+    }
+  }
+
+  /// In a Redis Cluster: each command on its own, routed to its key's node
+  /// (a pipeline goes to one node, and its keys may lie on several).
+  fn flush_each(&mut self, queued: &mut Vec<Queued>, replies: &mut Replies) {
+    for item in queued.drain(..) {
+      match item {
+        Queued::Unreadable(unreadable) => replies.unreadable(&unreadable),
+        Queued::Failed(id, err) => replies.push(id, &Reply::Failed(err)),
+        Queued::Pipe(id, ns, pipe) => {
+          let mut answers = Vec::with_capacity(pipe.cmds.len());
+          let mut failed = None;
+          for cmd in &pipe.cmds {
+            match self.query(cmd) {
+              Ok(value) => answers.push(value),
+              Err(err) => {
+                failed = Some(err);
+                break;
+              }
+            }
+          }
+          let reply = match failed {
+            Some(err) => Reply::Failed(err),
+            None => plan::read(pipe.read, &answers),
+          };
+          count_reply(self.counters.of(&ns), pipe.count, &reply);
+          replies.push(id, &reply);
+        }
       }
     }
   }
@@ -327,7 +365,7 @@ impl Worker {
   /// One command on the connection, its failures as ours.
   fn query(&mut self, cmd: &redis::Cmd) -> Result<Value, StoreError> {
     let con = self.link.get()?;
-    match cmd.query::<Value>(con) {
+    match con.query(cmd) {
       Ok(value) => match plan::server_error(&value) {
         Some(err) => Err(err),
         None => Ok(value),
@@ -339,6 +377,39 @@ impl Worker {
     }
   }
 
+  /// Runs `f` with a connection to every node that holds keys: the one
+  /// server, or each primary of a Redis Cluster (a SCAN sees one node's keys).
+  fn each_node(
+    &mut self,
+    mut f: impl FnMut(&mut dyn ConnectionLike) -> Result<(), StoreError>,
+  ) -> Result<(), StoreError> {
+    if !self.mapping.cluster {
+      let con = self.link.get()?;
+      let result = f(con.like());
+      if let Err(StoreError::RedisUnavailable(why) | StoreError::Timeout(why)) = &result {
+        self.link.drop_connection(why.clone());
+      }
+      return result;
+    }
+    let nodes = match self.query(redis::cmd("CLUSTER").arg("NODES"))? {
+      Value::BulkString(text) => String::from_utf8_lossy(&text).into_owned(),
+      Value::VerbatimString { text, .. } => text,
+      other => {
+        return Err(StoreError::Redis(format!(
+          "CLUSTER NODES answered {other:?}"
+        )))
+      }
+    };
+    let seed = self.link.client().get_connection_info().clone();
+    for (host, port) in primaries(&nodes) {
+      let client = Client::open(node_info(&seed, &host, port)).map_err(|err| map_error(&err))?;
+      let mut con =
+        connect(&client, self.timeout, self.timeout, &[]).map_err(|err| map_error(&err))?;
+      f(&mut con)?;
+    }
+    Ok(())
+  }
+
   /// SCANs the keys of `ns` (the pattern narrowing it when Redis matches
   /// as we do), calling `each` with every physical key once; answers how many.
   fn scan(
@@ -348,53 +419,15 @@ impl Worker {
     mut each: impl FnMut(&[u8]),
   ) -> Result<u64, StoreError> {
     let matching = self.mapping.layout.scan_pattern(ns, pattern)?;
-    self.scan_matching(&matching, |key| {
-      each(key);
-      true
-    })
-  }
-
-  /// SCANs every key matching `matching`, each once (SCAN may answer a key
-  /// twice); `each` says whether it counts.
-  fn scan_matching(
-    &mut self,
-    matching: &str,
-    mut each: impl FnMut(&[u8]) -> bool,
-  ) -> Result<u64, StoreError> {
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let mut cursor = b"0".to_vec();
     let mut n = 0;
-    loop {
-      let mut cmd = redis::cmd("SCAN");
-      cmd
-        .arg(&cursor)
-        .arg("MATCH")
-        .arg(matching)
-        .arg("COUNT")
-        .arg(SCAN_COUNT);
-      let Value::Array(parts) = self.query(&cmd)? else {
-        return Err(StoreError::Redis(
-          "SCAN answered something else than [cursor, keys]".into(),
-        ));
-      };
-      let (Some(Value::BulkString(next)), Some(Value::Array(keys))) = (parts.first(), parts.get(1))
-      else {
-        return Err(StoreError::Redis(
-          "SCAN answered something else than [cursor, keys]".into(),
-        ));
-      };
-      for key in keys {
-        if let Value::BulkString(key) = key {
-          if seen.insert(key.clone()) && each(key) {
-            n += 1;
-          }
-        }
-      }
-      if next.as_slice() == b"0" {
-        return Ok(n);
-      }
-      cursor = next.clone();
-    }
+    self.each_node(|con| {
+      n += scan_on(con, &matching, |key| {
+        each(key);
+        true
+      })?;
+      Ok(())
+    })?;
+    Ok(n)
   }
 
   fn keys(&mut self, ns: &[u8], pattern: Option<&str>) -> Result<Vec<Box<[u8]>>, StoreError> {
@@ -419,35 +452,35 @@ impl Worker {
     Ok(keys)
   }
 
-  /// Removes every key of `ns`: SCAN, then UNLINK what each call found.
-  /// Not atomic: a key written meanwhile may stay.
+  /// Removes every key of `ns`: on each node, SCAN, then UNLINK each key
+  /// found (one key per command, pipelined: keys of several slots cannot
+  /// share one). Not atomic: a key written meanwhile may stay.
   fn clear(&mut self, ns: &[u8]) -> Result<(), StoreError> {
     let matching = self.mapping.layout.scan_pattern(ns, None)?;
     let mut removed = 0;
-    loop {
-      let mut batch = Vec::new();
-      self.scan_matching(&matching, |key| {
-        if batch.len() < SCAN_COUNT {
-          batch.push(key.to_vec());
-        }
+    self.each_node(|con| {
+      let mut found = Vec::new();
+      scan_on(con, &matching, |key| {
+        found.push(key.to_vec());
         true
       })?;
-      if batch.is_empty() {
-        break;
-      }
-      for chunk in batch.chunks(SCAN_COUNT) {
-        let mut cmd = redis::cmd("UNLINK");
-        for key in chunk {
-          cmd.arg(key);
+      for chunk in found.chunks(SCAN_COUNT) {
+        let cmds: Vec<redis::Cmd> = chunk
+          .iter()
+          .map(|key| {
+            let mut cmd = redis::cmd("UNLINK");
+            cmd.arg(key);
+            cmd
+          })
+          .collect();
+        for answer in pipeline_on(con, &cmds)? {
+          if let Value::Int(n) = answer {
+            removed += n.max(0) as u64;
+          }
         }
-        if let Value::Int(n) = self.query(&cmd)? {
-          removed += n.max(0) as u64;
-        }
       }
-      if batch.len() < SCAN_COUNT {
-        break;
-      }
-    }
+      Ok(())
+    })?;
     self.counters.of(ns).deletes += removed;
     Ok(())
   }
@@ -457,54 +490,66 @@ impl Worker {
   /// and evictions as the server counts them (server-wide, in the total).
   fn stats(&mut self) -> Result<Reply<'static>, StoreError> {
     let layout = self.mapping.layout.clone();
-    let mut found: Vec<(Vec<u8>, Vec<u8>, usize)> = Vec::new();
-    self.scan_matching(&layout.all_pattern(), |physical| {
-      match layout.parse(physical) {
-        Some(parsed) => {
-          found.push((parsed.ns, physical.to_vec(), parsed.key.len()));
-          true
-        }
-        None => false,
-      }
-    })?;
     let mut counts = Counters::default();
     for (ns, stats) in self.counters.each() {
-      *counts.of(ns) = *stats;
-      let own = counts.of(ns);
-      own.entries = 0;
-      own.bytes = 0;
-    }
-    for chunk in found.chunks(SCAN_COUNT) {
-      let mut packed = Vec::new();
-      for (_, physical, _) in chunk {
-        redis::cmd("STRLEN")
-          .arg(physical)
-          .write_packed_command(&mut packed);
-      }
-      let con = self.link.get()?;
-      let lengths = match con.req_packed_commands(&packed, 0, chunk.len()) {
-        Ok(lengths) => lengths,
-        Err(err) => return Err(self.link.broke(&err)),
+      *counts.of(ns) = Stats {
+        entries: 0,
+        bytes: 0,
+        ..*stats
       };
-      for ((ns, _, key_len), length) in chunk.iter().zip(lengths) {
-        let Value::Int(length) = length else { continue };
-        if length == 0 {
-          continue; // removed meanwhile
-        }
-        let stats = counts.of(ns);
-        stats.entries += 1;
-        stats.bytes += (*key_len + length as usize) as u64;
-      }
     }
+    let mut expirations = 0;
+    let mut evictions = 0;
+    self.each_node(|con| {
+      let mut found: Vec<(Vec<u8>, Vec<u8>, usize)> = Vec::new();
+      scan_on(con, &layout.all_pattern(), |physical| {
+        match layout.parse(physical) {
+          Some(parsed) => {
+            found.push((parsed.ns, physical.to_vec(), parsed.key.len()));
+            true
+          }
+          None => false,
+        }
+      })?;
+      for chunk in found.chunks(SCAN_COUNT) {
+        let cmds: Vec<redis::Cmd> = chunk
+          .iter()
+          .map(|(_, physical, _)| {
+            let mut cmd = redis::cmd("STRLEN");
+            cmd.arg(physical);
+            cmd
+          })
+          .collect();
+        for ((ns, _, key_len), length) in chunk.iter().zip(pipeline_on(con, &cmds)?) {
+          let Value::Int(length) = length else { continue };
+          if length == 0 {
+            continue; // removed meanwhile
+          }
+          let stats = counts.of(ns);
+          stats.entries += 1;
+          stats.bytes += (*key_len + length as usize) as u64;
+        }
+      }
+      let info = pipeline_on(
+        con,
+        &[{
+          let mut cmd = redis::cmd("INFO");
+          cmd.arg("stats");
+          cmd
+        }],
+      )?;
+      let text = match info.first() {
+        Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        Some(Value::VerbatimString { text, .. }) => text.clone(),
+        _ => String::new(),
+      };
+      expirations += info_field(&text, "expired_keys");
+      evictions += info_field(&text, "evicted_keys");
+      Ok(())
+    })?;
     let mut total = counts.total();
-    let info = self.query(redis::cmd("INFO").arg("stats"))?;
-    let text = match &info {
-      Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-      Value::VerbatimString { text, .. } => text.clone(),
-      _ => String::new(),
-    };
-    total.expirations = info_field(&text, "expired_keys");
-    total.evictions = info_field(&text, "evicted_keys");
+    total.expirations = expirations;
+    total.evictions = evictions;
     let namespaces = counts
       .each()
       .map(|(ns, stats)| (Box::<[u8]>::from(ns), *stats))
@@ -641,6 +686,11 @@ impl Worker {
   }
 
   fn watch(&mut self, ns: &[u8], pattern: &str, subscription: u64) -> Result<(), StoreError> {
+    if self.mapping.cluster {
+      return Err(StoreError::NotificationsDisabled(
+        "watch() is not built on Redis Cluster yet: keyspace notifications are sent by each node to its own subscribers".into(),
+      ));
+    }
     if !self.subscriber.notifications_checked() {
       self.check_notifications()?;
     }
@@ -686,6 +736,91 @@ impl Worker {
       Err(err) => Err(err),
     }
   }
+}
+
+/// SCANs every key matching `matching` on one node, each once (SCAN may
+/// answer a key twice); `each` says whether it counts. Answers how many did.
+fn scan_on(
+  con: &mut dyn ConnectionLike,
+  matching: &str,
+  mut each: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, StoreError> {
+  let mut seen: HashSet<Vec<u8>> = HashSet::new();
+  let mut cursor = b"0".to_vec();
+  let mut n = 0;
+  loop {
+    let mut cmd = redis::cmd("SCAN");
+    cmd
+      .arg(&cursor)
+      .arg("MATCH")
+      .arg(matching)
+      .arg("COUNT")
+      .arg(SCAN_COUNT);
+    let answer = pipeline_on(con, &[cmd])?.pop();
+    let Some(Value::Array(parts)) = answer else {
+      return Err(StoreError::Redis(
+        "SCAN answered something else than [cursor, keys]".into(),
+      ));
+    };
+    let (Some(Value::BulkString(next)), Some(Value::Array(keys))) = (parts.first(), parts.get(1))
+    else {
+      return Err(StoreError::Redis(
+        "SCAN answered something else than [cursor, keys]".into(),
+      ));
+    };
+    for key in keys {
+      if let Value::BulkString(key) = key {
+        if seen.insert(key.clone()) && each(key) {
+          n += 1;
+        }
+      }
+    }
+    if next.as_slice() == b"0" {
+      return Ok(n);
+    }
+    cursor = next.clone();
+  }
+}
+
+/// Commands as one pipeline on one node's connection; an error answer fails them all.
+fn pipeline_on(
+  con: &mut dyn ConnectionLike,
+  cmds: &[redis::Cmd],
+) -> Result<Vec<Value>, StoreError> {
+  if cmds.is_empty() {
+    return Ok(Vec::new());
+  }
+  let mut packed = Vec::new();
+  for cmd in cmds {
+    cmd.write_packed_command(&mut packed);
+  }
+  let answers = con
+    .req_packed_commands(&packed, 0, cmds.len())
+    .map_err(|err| map_error(&err))?;
+  if let Some(err) = answers.iter().find_map(plan::server_error) {
+    return Err(err);
+  }
+  Ok(answers)
+}
+
+/// The primaries of a `CLUSTER NODES` answer, as (host, port).
+pub fn primaries(nodes: &str) -> Vec<(String, u16)> {
+  nodes
+    .lines()
+    .filter_map(|line| {
+      let fields: Vec<&str> = line.split(' ').collect();
+      let flags = fields.get(2)?;
+      if !flags.split(',').any(|f| f == "master")
+        || flags.contains("fail")
+        || flags.contains("noaddr")
+      {
+        return None;
+      }
+      let addr = fields.get(1)?.split('@').next()?.split(',').next()?;
+      let (host, port) = addr.rsplit_once(':')?;
+      Some((host.to_string(), port.parse().ok()?))
+    })
+    .collect()
 }
 
 /// The value of a one-parameter CONFIG GET answer.
@@ -777,6 +912,21 @@ mod tests {
     assert_eq!(missing_flags("KEA"), "");
     assert_eq!(missing_flags("Kg$"), "xe");
     assert_eq!(missing_flags("Ex"), "Kg$e");
+  }
+
+  #[test]
+  fn cluster_primaries_are_read_from_cluster_nodes() {
+    let nodes = "a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460\n\
+                 b2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922\n\
+                 c3 127.0.0.1:7003@17003 slave a1 0 0 1 connected\n\
+                 d4 127.0.0.1:7004@17004 master,fail - 0 0 3 disconnected\n";
+    assert_eq!(
+      primaries(nodes),
+      [
+        ("127.0.0.1".to_string(), 7001),
+        ("127.0.0.1".to_string(), 7002)
+      ]
+    );
   }
 
   #[test]

@@ -50,6 +50,11 @@ impl Layout {
     })
   }
 
+  /// Whether every key of a namespace is in one hash slot (`hashTag: 'namespace'`).
+  pub fn tags_namespace(&self) -> bool {
+    self.tag_namespace
+  }
+
   pub fn prefix(&self) -> &str {
     &self.prefix
   }

@@ -8,16 +8,42 @@
 
 use std::time::{Duration, Instant};
 
-use redis::{Client, Connection, RedisError};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
+use redis::{Client, Cmd, Connection, ConnectionLike, RedisError, Value};
 
 use crate::error::StoreError;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(25);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
+/// A connection to one server, or to a Redis Cluster (which routes each
+/// command to the node of its key's slot, following MOVED and ASK).
+pub enum Conn {
+  One(Connection),
+  Cluster(Box<ClusterConnection>),
+}
+
+impl Conn {
+  pub fn query(&mut self, cmd: &Cmd) -> Result<Value, RedisError> {
+    match self {
+      Conn::One(con) => cmd.query(con),
+      Conn::Cluster(con) => cmd.query(con.as_mut()),
+    }
+  }
+
+  /// The connection as the redis crate's commands take it.
+  pub fn like(&mut self) -> &mut dyn ConnectionLike {
+    match self {
+      Conn::One(con) => con,
+      Conn::Cluster(con) => con.as_mut(),
+    }
+  }
+}
+
 pub struct Link {
   client: Client,
-  con: Option<Connection>,
+  cluster: Option<ClusterClient>,
+  con: Option<Conn>,
   timeout: Duration,
   connect_timeout: Duration,
   /// No connection attempt before this, after a failed one.
@@ -31,9 +57,27 @@ pub struct Link {
 }
 
 impl Link {
-  pub fn new(client: Client, timeout: Duration, connect_timeout: Duration) -> Self {
-    Link {
+  /// A link to the server `client` names; with `cluster`, to the Redis
+  /// Cluster it is a node of.
+  pub fn new(
+    client: Client,
+    cluster: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+  ) -> Result<Self, String> {
+    let cluster = if cluster {
+      let built = ClusterClientBuilder::new(vec![client.get_connection_info().clone()])
+        .connection_timeout(connect_timeout.min(timeout))
+        .response_timeout(timeout)
+        .build()
+        .map_err(|err| format!("the Redis Cluster client cannot be built: {err}"))?;
+      Some(built)
+    } else {
+      None
+    };
+    Ok(Link {
       client,
+      cluster,
       con: None,
       timeout,
       connect_timeout,
@@ -42,7 +86,7 @@ impl Link {
       last_error: String::new(),
       connections: 0,
       on_connect: Vec::new(),
-    }
+    })
   }
 
   pub fn client(&self) -> &Client {
@@ -54,7 +98,7 @@ impl Link {
   }
 
   /// The connection, connecting first when it is down and the back-off allows.
-  pub fn get(&mut self) -> Result<&mut Connection, StoreError> {
+  pub fn get(&mut self) -> Result<&mut Conn, StoreError> {
     if self.con.is_none() {
       if let Some(at) = self.next_try {
         if Instant::now() < at {
@@ -64,12 +108,19 @@ impl Link {
           )));
         }
       }
-      match connect(
-        &self.client,
-        self.timeout,
-        self.connect_timeout,
-        &self.on_connect,
-      ) {
+      let made = match &self.cluster {
+        Some(cluster) => {
+          connect_cluster(cluster, self.timeout).map(|con| Conn::Cluster(Box::new(con)))
+        }
+        None => connect(
+          &self.client,
+          self.timeout,
+          self.connect_timeout,
+          &self.on_connect,
+        )
+        .map(Conn::One),
+      };
+      match made {
         Ok(con) => {
           self.con = Some(con);
           self.next_try = None;
@@ -120,6 +171,36 @@ pub fn connect(
     cmd.exec(&mut con)?;
   }
   Ok(con)
+}
+
+fn connect_cluster(
+  cluster: &ClusterClient,
+  timeout: Duration,
+) -> Result<ClusterConnection, RedisError> {
+  let con = cluster.get_connection()?;
+  con.set_read_timeout(Some(timeout))?;
+  con.set_write_timeout(Some(timeout))?;
+  Ok(con)
+}
+
+/// The connection info of the cluster node at `host:port`, with the seed's
+/// credentials and TLS settings.
+pub fn node_info(seed: &redis::ConnectionInfo, host: &str, port: u16) -> redis::ConnectionInfo {
+  use redis::ConnectionAddr;
+  let addr = match seed.addr() {
+    ConnectionAddr::TcpTls {
+      insecure,
+      tls_params,
+      ..
+    } => ConnectionAddr::TcpTls {
+      host: host.to_string(),
+      port,
+      insecure: *insecure,
+      tls_params: tls_params.clone(),
+    },
+    _ => ConnectionAddr::Tcp(host.to_string(), port),
+  };
+  seed.clone().set_addr(addr)
 }
 
 /// A failure of the redis crate as our error.

@@ -43,6 +43,8 @@ pub struct RedisConfig {
   pub connect_timeout: Duration,
   /// `notifications: 'configure'`: let watch() turn keyspace notifications on.
   pub configure_notifications: bool,
+  /// The server is a node of a Redis Cluster: commands are routed by slot.
+  pub cluster: bool,
   /// The near-cache is on: connections track what they read.
   pub near_tracking: bool,
 }

@@ -89,6 +89,12 @@ impl Mapping {
     self.layout.key(ns, key)
   }
 
+  /// The keys of one request may lie in several slots: a Redis Cluster
+  /// without the namespace hash tag.
+  fn split_slots(&self) -> bool {
+    self.cluster && !self.layout.tags_namespace()
+  }
+
   /// `PX` for a write: its ttl, bounded by the sliding expiry.
   fn px(&self, ttl: Option<u64>) -> Option<u64> {
     match (ttl, self.sliding) {
@@ -228,7 +234,7 @@ impl Mapping {
             count: Count::Reads,
           }));
         }
-        if self.cluster || self.sliding.is_some() {
+        if self.split_slots() || self.sliding.is_some() {
           let cmds = physical.into_iter().map(|key| self.read_one(key)).collect();
           return Ok(Step::Pipe(Pipe {
             cmds,
@@ -262,7 +268,7 @@ impl Mapping {
         count: Count::Nothing,
       }));
     }
-    if px.is_none() && !self.cluster {
+    if px.is_none() && !self.split_slots() {
       let mut cmd = redis::cmd("MSET");
       for (key, value) in pairs {
         cmd.arg(self.key(ns, key)?).arg(*value);
@@ -526,6 +532,16 @@ mod tests {
     assert_eq!(
       words(&mapping(None, true).plan(b"", pairs(None)).unwrap()),
       [["SET", "t:d:a", "1"], ["SET", "t:d:b", "2"]]
+    );
+    // With the namespace hash tag, a namespace's keys share a slot: one command again.
+    let tagged = Mapping {
+      layout: Layout::new("t:", true).unwrap(),
+      sliding: None,
+      cluster: true,
+    };
+    assert_eq!(
+      words(&tagged.plan(b"", keys()).unwrap()),
+      [["MGET", "t:{d}:a", "t:{d}:b"]]
     );
   }
 

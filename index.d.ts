@@ -95,6 +95,13 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * `manager`. See the README's "Redis" section for what differs from the local store.
    */
   redis?: string | RedisConfig
+  /**
+   * Redis backend only: get() and getSync() of keys this process read before are answered from its
+   * own memory, dropped as Redis's CLIENT TRACKING invalidations arrive (and all of it whenever a
+   * connection is lost). Bounds: `max` entries (default 10000), `maxBytes` of value text (default
+   * 64 MiB). Not with cache type 'expire'.
+   */
+  nearCache?: { max?: number; maxBytes?: number }
 }
 
 /** The `redis` option as an object. */

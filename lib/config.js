@@ -22,7 +22,7 @@ const defaults = Object.freeze({
   sharedReads: true,
 })
 
-const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads', 'redis']
+const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads', 'redis', 'nearCache']
 
 function fail(message) {
   return new SharedMemoryError('ERR_INVALID_CONFIG', `sharedmemory: ${message}`)
@@ -101,6 +101,26 @@ function normalizeRedis(redis) {
   return { url, prefix, hashTag: redis.hashTag === undefined ? null : redis.hashTag, notifications, cluster }
 }
 
+/**
+ * The nearCache option (Redis only): {max, maxBytes} bounds on what this
+ * process keeps of what it read; null when off.
+ */
+function normalizeNearCache(nearCache, redis, cache) {
+  if (nearCache === undefined || nearCache === null || nearCache === false) return null
+  if (redis === null) throw fail('nearCache is for the Redis backend: give redis too')
+  if (nearCache === true) nearCache = {}
+  if (typeof nearCache !== 'object') throw fail('nearCache must be an object like {max: 10000, maxBytes: 67108864}')
+  const unknown = Object.keys(nearCache).filter((key) => key !== 'max' && key !== 'maxBytes')
+  if (unknown.length > 0) throw fail(`nearCache takes max and maxBytes; got ${unknown.join(', ')}`)
+  if (cache && String(cache.type).toLowerCase() === 'expire') {
+    throw fail("nearCache cannot be combined with cache: {type: 'expire'}: reads served from it would not extend a key's idle time on the server")
+  }
+  return {
+    max: nearCache.max === undefined ? 10000 : positive(nearCache.max, 'nearCache.max', { integer: true }),
+    maxBytes: nearCache.maxBytes === undefined ? 64 * 1024 * 1024 : positive(nearCache.maxBytes, 'nearCache.maxBytes', { integer: true }),
+  }
+}
+
 /** Validates init()'s argument and fills in every default. */
 function normalizeConfig(config) {
   if (config === undefined || config === null) config = {}
@@ -131,12 +151,14 @@ function normalizeConfig(config) {
       'SharedMemoryWarning',
     )
   }
+  const nearCache = normalizeNearCache(config.nearCache, redis, config.cache)
   if (name !== null && transport === 'ipc') {
     throw fail('a store found by name is reached over its socket: transport "ipc" cannot be used with name')
   }
   return {
     name,
     redis,
+    nearCache,
     transport,
     cache: normalizeCache(config.cache),
     manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),

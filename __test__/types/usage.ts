@@ -140,7 +140,7 @@ async function named(): Promise<void> {
 void named
 
 // The Redis backend.
-init({ redis: 'redis://127.0.0.1:6379/0' })
+init({ redis: 'redis://127.0.0.1:6379/0', nearCache: { max: 1000 } })
 init({ redis: { url: 'rediss://cache:6380', prefix: 'app:', notifications: 'configure', cluster: true, hashTag: 'namespace' } })
 // @ts-expect-error notifications is 'check' or 'configure'
 init({ redis: { notifications: 'always' } })

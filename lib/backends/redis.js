@@ -14,7 +14,12 @@
 
 const { NativeRedis } = require('../../binding')
 const { SharedMemoryError } = require('../errors')
+const { NearCache, nearId } = require('../near-cache')
+const { OPS, Request } = require('../ops')
 const { BatchingBackend } = require('./batching')
+
+/** Near-cache hits answered at once per turn of the event loop; then on the next turn, so invalidations get in. */
+const ANSWER_AT_ONCE = 256
 
 class RedisTransport {
   name = 'redis'
@@ -29,6 +34,8 @@ class RedisTransport {
   #backend = null
   #pings = []
   #closed = false
+  /** Gets `#` messages (the near-cache's). */
+  onNear = null
 
   constructor(options) {
     this.#native = new NativeRedis(options, (message) => this.#receive(message))
@@ -41,6 +48,10 @@ class RedisTransport {
       if (message === '?ok') return ping.resolve()
       const space = message.indexOf(' ')
       return ping.reject(new SharedMemoryError(message.slice(1, space), `sharedmemory: ${message.slice(space + 1)}`))
+    }
+    if (message[0] === '#') {
+      if (this.onNear) this.onNear(message)
+      return
     }
     if (this.#backend) this.#backend.receive(message)
   }
@@ -82,6 +93,8 @@ class RedisTransport {
 
 class RedisBackend extends BatchingBackend {
   #transport
+  #near = null
+  #answeredNow = 0
 
   /** @param {object} config the normalized init() config (lib/config.js), with its `redis` part */
   constructor(config) {
@@ -95,6 +108,78 @@ class RedisBackend extends BatchingBackend {
       keepAlive: true, // nothing else keeps a script alive while Redis answers
     })
     this.#transport = transport
+    if (config.nearCache) {
+      const near = new NearCache(config.nearCache)
+      this.#near = near
+      transport.onNear = (message) => near.receive(message)
+    }
+  }
+
+  /** The near-cache, when the nearCache option is on (for tests and stats). */
+  get nearCache() {
+    return this.#near
+  }
+
+  request(request) {
+    const near = this.#near
+    if (near === null) return super.request(request)
+    if (request.op === 'get') {
+      const id = nearId(request.ns, request.key)
+      const text = near.lookup(id)
+      if (text !== undefined) return this.#answer(request.map, text)
+      const token = near.begin(id)
+      const map = request.map
+      const read = new Request('get', request.ns, request.key, request.arg, request.options, (value) => {
+        near.end(token, value === undefined ? undefined : JSON.stringify(value))
+        return map ? map(value) : value
+      })
+      const promise = super.request(read)
+      promise.catch(() => near.end(token, undefined))
+      return promise
+    }
+    this.#written(request)
+    return super.request(request)
+  }
+
+  requestSync(requests) {
+    const near = this.#near
+    if (near !== null) {
+      if (requests.length === 1 && requests[0].op === 'get') {
+        const text = near.lookup(nearId(requests[0].ns, requests[0].key))
+        if (text !== undefined) return [requests[0].map ? requests[0].map(JSON.parse(text)) : JSON.parse(text)]
+      }
+      for (const request of requests) this.#written(request)
+    }
+    return super.requestSync(requests)
+  }
+
+  /** A write of this process drops what it changes from the near-cache before it is sent. */
+  #written(request) {
+    const flags = OPS[request.op]
+    if (flags.readOnly || flags.owned) return
+    if (flags.keyed) this.#near.invalidate(nearId(request.ns, request.key))
+    else this.#near.flush() // mset, clear: many keys at once
+  }
+
+  /** A near-cache hit, answered at once, or after the event loop turned (see ANSWER_AT_ONCE). */
+  #answer(map, text) {
+    if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    const settle = () => {
+      const value = JSON.parse(text)
+      return map ? map(value) : value
+    }
+    if (this.#answeredNow <= ANSWER_AT_ONCE) {
+      try {
+        return Promise.resolve(settle())
+      } catch (err) {
+        const failed = Promise.reject(err)
+        failed.catch(() => {})
+        return failed
+      }
+    }
+    const later = new Promise((resolve) => setImmediate(resolve)).then(settle)
+    later.catch(() => {})
+    return later
   }
 
   /** Resolves once the Redis server answers; rejects with ERR_REDIS_UNAVAILABLE (or ERR_TIMEOUT) when it does not. */
@@ -114,7 +199,7 @@ function nativeOptions(config) {
     timeoutMs: config.timeout,
     connectTimeoutMs: config.connectTimeout,
     configureNotifications: redis.notifications === 'configure',
-    nearTracking: false,
+    nearTracking: config.nearCache !== null,
     cluster: redis.cluster,
   }
 }

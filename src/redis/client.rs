@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use redis::{Client, ConnectionLike, Value};
 
-use super::events::Subscriber;
+use super::events::{Setup, Subscriber};
 use super::layout::Layout;
 use super::link::{connect, map_error, node_info, Conn, Link};
 use super::plan::{self, Count, Mapping, Pipe, Step};
@@ -60,15 +60,15 @@ impl RedisClient {
     let layout = Layout::new(&config.prefix, config.tag_namespace)?;
     let db = client.get_connection_info().redis_settings().db();
     let (jobs, queue) = mpsc::channel();
-    let subscriber = Subscriber::start(
-      client.clone(),
-      layout.clone(),
+    let setup = Setup {
+      client: client.clone(),
+      layout: layout.clone(),
       db,
-      config.timeout,
-      config.connect_timeout,
-      jobs.clone(),
-      out.clone(),
-    );
+      timeout: config.timeout,
+      connect_timeout: config.connect_timeout,
+      near: config.near_tracking,
+    };
+    let subscriber = Subscriber::start(setup, jobs.clone(), out.clone());
     let mut link = Link::new(
       client,
       config.cluster,
@@ -76,7 +76,8 @@ impl RedisClient {
       config.connect_timeout,
     )?;
     if config.near_tracking {
-      link.on_connect = subscriber.tracking_commands();
+      let sub = subscriber.clone();
+      link.redirect = Some(Arc::new(move || sub.client_id()));
     }
     let worker = Worker {
       link,
@@ -92,6 +93,8 @@ impl RedisClient {
       subscriber: subscriber.clone(),
       configure_notifications: config.configure_notifications,
       timeout: config.timeout,
+      near: config.near_tracking,
+      announced: (0, None, false),
     };
     thread::Builder::new()
       .name("sharedmemory-redis".into())
@@ -160,6 +163,10 @@ struct Worker {
   subscriber: Arc<Subscriber>,
   configure_notifications: bool,
   timeout: Duration,
+  /// The near-cache is on (see [`Worker::announce`]).
+  near: bool,
+  /// The connection count, tracking id and whether up, as last announced.
+  announced: (u64, Option<i64>, bool),
 }
 
 /// A request of a batch, waiting for its pipeline to be sent.
@@ -179,10 +186,13 @@ impl Worker {
       match job {
         Ok(Job::Batch(batch)) => {
           let replies = self.apply(&batch);
+          self.announce();
           (self.out)(replies);
         }
         Ok(Job::Sync(batch, answer)) => {
-          let _ = answer.send(self.apply(&batch));
+          let replies = self.apply(&batch);
+          self.announce();
+          let _ = answer.send(replies);
         }
         Ok(Job::Ping) => {
           let answer = match self.link.get().and_then(|con| {
@@ -206,6 +216,13 @@ impl Worker {
           }
         }
         Ok(Job::Resubscribed) => {
+          if self.near && self.link.is_up() && self.link.tracking != self.subscriber.client_id() {
+            // Tracking redirects to the subscriber's old connection: track anew on the next request.
+            self
+              .link
+              .drop_connection("the subscriber connection changed".into());
+            self.announce();
+          }
           let now = Instant::now();
           for waiter in &mut self.waiters {
             waiter.retry_at = now;
@@ -215,6 +232,27 @@ impl Worker {
         Err(RecvTimeoutError::Timeout) => {}
       }
       self.serve_waiters();
+    }
+  }
+
+  /// The near-cache (JavaScript's) may serve only what was read on a
+  /// connection whose reads Redis tracks, with invalidations going to the
+  /// subscriber's current connection. Whenever this connection changes (a
+  /// reconnection, a failure, new tracking), everything cached goes (`#-`)
+  /// and, if this connection now tracks, serving resumes (`#+`). Sent before
+  /// the replies of the batch that saw the change.
+  fn announce(&mut self) {
+    if !self.near {
+      return;
+    }
+    let now = (self.link.connections, self.link.tracking, self.link.is_up());
+    if now == self.announced {
+      return;
+    }
+    self.announced = now;
+    (self.out)("#-".to_string());
+    if now.2 {
+      self.subscriber.announce_tracking(now.1);
     }
   }
 

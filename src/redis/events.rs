@@ -48,6 +48,10 @@ struct State {
   keyspace_live: bool,
   subs: Vec<Sub>,
   checked: bool,
+  /// The near-cache is on: this connection also receives tracking invalidations.
+  near: bool,
+  /// The subscriber connection's client id, while it is up (where invalidations go).
+  client_id: Option<i64>,
 }
 
 pub struct Subscriber {
@@ -63,17 +67,28 @@ pub struct Subscriber {
   stop: AtomicBool,
 }
 
+/// What a subscriber connects to and how.
+pub(super) struct Setup {
+  pub client: Client,
+  pub layout: Layout,
+  pub db: i64,
+  pub timeout: Duration,
+  pub connect_timeout: Duration,
+  /// Also receive the near-cache's tracking invalidations (and start at once).
+  pub near: bool,
+}
+
 impl Subscriber {
-  pub(super) fn start(
-    client: Client,
-    layout: Layout,
-    db: i64,
-    timeout: Duration,
-    connect_timeout: Duration,
-    jobs: Sender<Job>,
-    out: Output,
-  ) -> Arc<Self> {
-    Arc::new(Subscriber {
+  pub(super) fn start(setup: Setup, jobs: Sender<Job>, out: Output) -> Arc<Self> {
+    let Setup {
+      client,
+      layout,
+      db,
+      timeout,
+      connect_timeout,
+      near,
+    } = setup;
+    let me = Arc::new(Subscriber {
       client,
       layout,
       db,
@@ -81,15 +96,33 @@ impl Subscriber {
       connect_timeout,
       jobs,
       out,
-      state: Mutex::new(State::default()),
+      state: Mutex::new(State {
+        near,
+        ..State::default()
+      }),
       changed: Condvar::new(),
       stop: AtomicBool::new(false),
-    })
+    });
+    if near {
+      let mut state = me.state.lock();
+      me.ensure_thread(&mut state);
+    }
+    me
   }
 
-  /// Commands the near-cache sends on each new connection (none yet).
-  pub fn tracking_commands(&self) -> Vec<redis::Cmd> {
-    Vec::new()
+  /// The id of the connection tracking invalidations go to, while it is up.
+  pub fn client_id(&self) -> Option<i64> {
+    self.state.lock().client_id
+  }
+
+  /// Tells JavaScript, in order with this connection's own news, that the
+  /// near-cache may be used (`#+`): only while the client's connection
+  /// tracks with this subscriber's current id.
+  pub fn announce_tracking(&self, tracking: Option<i64>) {
+    let state = self.state.lock();
+    if tracking.is_some() && tracking == state.client_id {
+      (self.out)("#+".to_string());
+    }
   }
 
   /// Lock waiters need release messages: start listening (once).
@@ -174,8 +207,20 @@ impl Subscriber {
       if con.set_read_timeout(Some(POLL)).is_err() {
         continue;
       }
+      let near = self.state.lock().near;
+      let id = if near {
+        match redis::cmd("CLIENT").arg("ID").query::<i64>(&mut con) {
+          Ok(id) => Some(id),
+          Err(_) => continue,
+        }
+      } else {
+        None
+      };
       let mut pubsub = con.as_pubsub();
       if pubsub.subscribe(self.layout.unlock_channel()).is_err() {
+        continue;
+      }
+      if near && pubsub.subscribe(INVALIDATE).is_err() {
         continue;
       }
       let pattern = format!("__keyspace@{}__:{}", self.db, self.layout.all_pattern());
@@ -186,11 +231,17 @@ impl Subscriber {
         }
         live = true;
       }
-      self.state.lock().keyspace_live = live;
+      {
+        let mut state = self.state.lock();
+        state.keyspace_live = live;
+        state.client_id = id;
+      }
       self.changed.notify_all();
       connections += 1;
       if connections > 1 {
         self.reset();
+      } else if near {
+        let _ = self.jobs.send(Job::Resubscribed); // the client tracks with this id from now on
       }
       loop {
         if self.stopped() {
@@ -210,7 +261,12 @@ impl Subscriber {
           Err(_) => break,
         }
       }
-      self.state.lock().keyspace_live = false;
+      let mut state = self.state.lock();
+      state.keyspace_live = false;
+      if state.client_id.take().is_some() {
+        // Invalidations may be lost from now on: nothing cached may be served.
+        (self.out)("#-".to_string());
+      }
     }
   }
 
@@ -225,6 +281,9 @@ impl Subscriber {
 
   fn handle(&self, msg: &Msg) {
     let channel = msg.get_channel_name();
+    if channel == INVALIDATE {
+      return self.invalidate(msg);
+    }
     if channel == self.layout.unlock_channel() {
       let _ = self
         .jobs
@@ -254,6 +313,40 @@ impl Subscriber {
     }
   }
 }
+
+impl Subscriber {
+  /// A tracking invalidation: the keys whose cached values must go
+  /// (`#` and the JSON array of their ids), or all of them (`#*`, on FLUSHDB).
+  fn invalidate(&self, msg: &Msg) {
+    let keys = match msg.get_payload::<redis::Value>() {
+      Ok(redis::Value::Array(keys)) => keys,
+      _ => return (self.out)("#*".to_string()),
+    };
+    let mut ids = Vec::with_capacity(keys.len());
+    for key in keys {
+      let redis::Value::BulkString(physical) = key else {
+        continue;
+      };
+      if let Some(parsed) = self.layout.parse(&physical) {
+        let id = format!(
+          "{}\u{0}{}",
+          String::from_utf8_lossy(&parsed.ns),
+          String::from_utf8_lossy(&parsed.key)
+        );
+        ids.push(id);
+      }
+    }
+    if !ids.is_empty() {
+      (self.out)(format!(
+        "#{}",
+        serde_json::to_string(&ids).unwrap_or_default()
+      ));
+    }
+  }
+}
+
+/// Where Redis sends tracking invalidations to a redirect connection.
+const INVALIDATE: &str = "__redis__:invalidate";
 
 /// A keyspace event's name as a watch event's kind; None for those watch
 /// does not report (a TTL set or removed, ...).

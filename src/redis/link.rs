@@ -13,6 +13,9 @@ use redis::{Client, Cmd, Connection, ConnectionLike, RedisError, Value};
 
 use crate::error::StoreError;
 
+/// Answers the id of the connection invalidations go to, if it is up.
+pub type Redirect = std::sync::Arc<dyn Fn() -> Option<i64> + Send + Sync>;
+
 const FIRST_BACKOFF: Duration = Duration::from_millis(25);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -52,8 +55,12 @@ pub struct Link {
   last_error: String,
   /// Connections made so far (the first is 1).
   pub connections: u64,
-  /// Sent once on every new connection (CLIENT TRACKING for the near-cache).
-  pub on_connect: Vec<redis::Cmd>,
+  /// For the near-cache: the client id the server sends invalidations to
+  /// (the subscriber's connection), asked on every new connection, which then
+  /// turns `CLIENT TRACKING` on with it.
+  pub redirect: Option<Redirect>,
+  /// The redirect id tracking was turned on with on this connection.
+  pub tracking: Option<i64>,
 }
 
 impl Link {
@@ -85,7 +92,8 @@ impl Link {
       backoff: FIRST_BACKOFF,
       last_error: String::new(),
       connections: 0,
-      on_connect: Vec::new(),
+      redirect: None,
+      tracking: None,
     })
   }
 
@@ -112,13 +120,7 @@ impl Link {
         Some(cluster) => {
           connect_cluster(cluster, self.timeout).map(|con| Conn::Cluster(Box::new(con)))
         }
-        None => connect(
-          &self.client,
-          self.timeout,
-          self.connect_timeout,
-          &self.on_connect,
-        )
-        .map(Conn::One),
+        None => connect(&self.client, self.timeout, self.connect_timeout, &[]).map(Conn::One),
       };
       match made {
         Ok(con) => {
@@ -126,6 +128,11 @@ impl Link {
           self.next_try = None;
           self.backoff = FIRST_BACKOFF;
           self.connections += 1;
+          self.tracking = None;
+          if let Err(err) = self.track() {
+            self.con = None;
+            return Err(err);
+          }
         }
         Err(err) => {
           self.last_error = err.to_string();
@@ -136,6 +143,21 @@ impl Link {
       }
     }
     Ok(self.con.as_mut().expect("connected above"))
+  }
+
+  /// Turns tracking on for the near-cache, when the subscriber is up.
+  fn track(&mut self) -> Result<(), StoreError> {
+    let (Some(redirect), Some(Conn::One(con))) = (&self.redirect, self.con.as_mut()) else {
+      return Ok(());
+    };
+    let Some(id) = redirect() else {
+      return Ok(());
+    };
+    let mut cmd = redis::cmd("CLIENT");
+    cmd.arg("TRACKING").arg("ON").arg("REDIRECT").arg(id);
+    cmd.exec(con).map_err(|err| map_error(&err))?;
+    self.tracking = Some(id);
+    Ok(())
   }
 
   /// The connection failed with `err`: it is dropped (unless the server

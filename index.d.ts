@@ -111,8 +111,8 @@ export interface RedisConfig {
   /** Starts every key this package writes (no '{' or '}'). Default 'sm:'. */
   prefix?: string
   /**
-   * The URL is one node of a Redis Cluster: commands go to the node of their key's slot. watch()
-   * is not available on a cluster yet (ERR_REDIS_NOTIFICATIONS). Default false.
+   * The URL is one node of a Redis Cluster: commands go to the node of their key's slot; watch()
+   * subscribes to every primary. Default false.
    */
   cluster?: boolean
   /** 'namespace': every key of a namespace in one hash slot (Redis Cluster: atomic mget/mset within it). */

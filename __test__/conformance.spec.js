@@ -348,3 +348,25 @@ conform('capabilities say what the backend guarantees', async (t, { caps, redis 
   t.is(caps.lruByCount, !redis)
   t.is(caps.atomicBatch, !redis)
 })
+
+conform('the express-session store works the same over the backend', async (t, { sm }) => {
+  const SharedMemoryStore = require('../session')
+  const store = new SharedMemoryStore({ controller: sm })
+  const call = (method, ...args) =>
+    new Promise((resolve, reject) => store[method](...args, (err, value) => (err ? reject(err) : resolve(value))))
+  const session = { cookie: { maxAge: 60_000 }, user: 'ada' }
+  await call('set', 'sid1', session)
+  await call('set', 'sid2', { cookie: {}, user: 'bob' })
+  t.like(await call('get', 'sid1'), { user: 'ada' })
+  t.is(await call('get', 'nope'), undefined)
+  t.is(await call('length'), 2)
+  t.deepEqual((await call('all')).map((s) => s.user).sort(), ['ada', 'bob'])
+  t.true((await sm.ns('sessions').ttl('sid1')) > 0)
+  await call('touch', 'sid1', session)
+  await call('destroy', 'sid2')
+  t.is(await call('length'), 1)
+  await sm.set('outside', 1)
+  await call('clear')
+  t.is(await call('length'), 0)
+  t.is(await sm.get('outside'), 1, 'clear() empties only the sessions namespace')
+})

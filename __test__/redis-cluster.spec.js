@@ -93,7 +93,21 @@ test("hashTag 'namespace' keeps a namespace in one slot: one node holds all its 
   t.is(await ns.size(), 0)
 })
 
-test('watch is refused on a cluster with a coded error (not built yet)', async (t) => {
-  const [sm] = client(t)
-  await t.throwsAsync(sm.watch('*', () => {}).ready, { code: 'ERR_REDIS_NOTIFICATIONS', message: /Cluster/ })
+test("watch on a cluster: events of keys on every node (a subscriber per primary), notifications: 'configure'", async (t) => {
+  const [plain] = client(t)
+  await t.throwsAsync(plain.watch('*', () => {}).ready, { code: 'ERR_REDIS_NOTIFICATIONS', message: /notify-keyspace-events/ })
+  const [sm, prefix] = client(t, { notifications: 'configure' })
+  const events = []
+  const stop = sm.watch('w*', (event) => events.push(event))
+  await stop.ready
+  const keys = Array.from({ length: 30 }, (_, i) => `w${i}`)
+  for (const key of keys) await sm.set(key, 1)
+  await sm.delete('w0')
+  await sm.set('other', 1)
+  t.true((await perNode(prefix)).every((n) => n > 0), 'the keys are on every node')
+  const end = Date.now() + 20000
+  while (events.length < 31 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.deepEqual(events.filter((e) => e.kind === 'set').map((e) => e.key).sort(), [...keys].sort())
+  t.deepEqual(events.filter((e) => e.kind === 'delete').map((e) => e.key), ['w0'])
+  t.true(await stop())
 })

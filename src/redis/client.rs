@@ -95,6 +95,8 @@ impl RedisClient {
       timeout: config.timeout,
       near: config.near_tracking,
       announced: (0, None, false),
+      node_subscribers: Vec::new(),
+      jobs: jobs.clone(),
     };
     thread::Builder::new()
       .name("sharedmemory-redis".into())
@@ -167,6 +169,10 @@ struct Worker {
   near: bool,
   /// The connection count, tracking id and whether up, as last announced.
   announced: (u64, Option<i64>, bool),
+  /// On a cluster, once watched: a subscriber per primary for its keyspace notifications.
+  node_subscribers: Vec<Arc<Subscriber>>,
+  /// For the node subscribers.
+  jobs: Sender<Job>,
 }
 
 /// A request of a batch, waiting for its pipeline to be sent.
@@ -228,7 +234,12 @@ impl Worker {
             waiter.retry_at = now;
           }
         }
-        Ok(Job::Close) | Err(RecvTimeoutError::Disconnected) => return,
+        Ok(Job::Close) | Err(RecvTimeoutError::Disconnected) => {
+          for node in &self.node_subscribers {
+            node.stop();
+          }
+          return;
+        }
         Err(RecvTimeoutError::Timeout) => {}
       }
       self.serve_waiters();
@@ -391,7 +402,7 @@ impl Worker {
         pattern,
         subscription,
       } => self.watch(ns, &pattern, subscription).map(|()| Reply::Done),
-      Op::Unwatch { subscription } => Ok(Reply::Bool(self.subscriber.unwatch(subscription))),
+      Op::Unwatch { subscription } => Ok(Reply::Bool(self.unwatch(subscription))),
       Op::Used { .. } => Ok(Reply::Done),
       _ => Err(StoreError::Protocol(
         "an operation the Redis client does not run alone".into(),
@@ -429,6 +440,16 @@ impl Worker {
       }
       return result;
     }
+    for client in self.primary_clients()? {
+      let mut con =
+        connect(&client, self.timeout, self.timeout, &[]).map_err(|err| map_error(&err))?;
+      f(&mut con)?;
+    }
+    Ok(())
+  }
+
+  /// A client of each primary of the cluster (`CLUSTER NODES`), with the seed's credentials and TLS.
+  fn primary_clients(&mut self) -> Result<Vec<Client>, StoreError> {
     let nodes = match self.query(redis::cmd("CLUSTER").arg("NODES"))? {
       Value::BulkString(text) => String::from_utf8_lossy(&text).into_owned(),
       Value::VerbatimString { text, .. } => text,
@@ -439,13 +460,12 @@ impl Worker {
       }
     };
     let seed = self.link.client().get_connection_info().clone();
-    for (host, port) in primaries(&nodes) {
-      let client = Client::open(node_info(&seed, &host, port)).map_err(|err| map_error(&err))?;
-      let mut con =
-        connect(&client, self.timeout, self.timeout, &[]).map_err(|err| map_error(&err))?;
-      f(&mut con)?;
-    }
-    Ok(())
+    primaries(&nodes)
+      .into_iter()
+      .map(|(host, port)| {
+        Client::open(node_info(&seed, &host, port)).map_err(|err| map_error(&err))
+      })
+      .collect()
   }
 
   /// SCANs the keys of `ns` (the pattern narrowing it when Redis matches
@@ -723,56 +743,90 @@ impl Worker {
     Ok(Reply::Bool(matches!(answer, Value::Int(1))))
   }
 
+  /// Starts a watch: keyspace notifications checked (or turned on) on
+  /// every node first, then subscribed to: by the subscriber, or on a
+  /// cluster by one subscriber per primary (each node sends only its own
+  /// keys' events), started at the first watch.
   fn watch(&mut self, ns: &[u8], pattern: &str, subscription: u64) -> Result<(), StoreError> {
-    if self.mapping.cluster {
-      return Err(StoreError::NotificationsDisabled(
-        "watch() is not built on Redis Cluster yet: keyspace notifications are sent by each node to its own subscribers".into(),
-      ));
-    }
     if !self.subscriber.notifications_checked() {
-      self.check_notifications()?;
+      let configure = self.configure_notifications;
+      self.each_node(|con| ensure_notifications(con, configure))?;
+      self.subscriber.set_notifications_checked();
     }
-    self
-      .subscriber
-      .watch(subscription, ns.to_vec(), Glob::new(pattern), self.timeout)
+    if !self.mapping.cluster {
+      return self
+        .subscriber
+        .watch(subscription, ns.to_vec(), Glob::new(pattern), self.timeout);
+    }
+    if self.node_subscribers.is_empty() {
+      for client in self.primary_clients()? {
+        let setup = Setup {
+          client,
+          layout: self.mapping.layout.clone(),
+          db: 0,
+          timeout: self.timeout,
+          connect_timeout: self.timeout,
+          near: false,
+        };
+        self.node_subscribers.push(Subscriber::start(
+          setup,
+          self.jobs.clone(),
+          self.out.clone(),
+        ));
+      }
+    }
+    for node in &self.node_subscribers {
+      node.watch(subscription, ns.to_vec(), Glob::new(pattern), self.timeout)?;
+    }
+    Ok(())
   }
 
-  /// Makes sure the server sends the keyspace notifications watch needs
-  /// (K and g$xe): with the opt-in, it adds what is missing; without, a
-  /// server that lacks them fails with ERR_REDIS_NOTIFICATIONS.
-  fn check_notifications(&mut self) -> Result<(), StoreError> {
-    let current = match self.query(redis::cmd("CONFIG").arg("GET").arg("notify-keyspace-events")) {
-      Ok(value) => config_value(&value),
-      Err(StoreError::Redis(msg)) => {
-        return Err(StoreError::NotificationsDisabled(format!(
-          "watch() needs keyspace notifications, and this server does not let us read its config (CONFIG GET: {msg}); \
-           set notify-keyspace-events to include K, g, $, x and e (e.g. 'KEA') on the server"
-        )))
-      }
-      Err(err) => return Err(err),
-    };
-    let missing = missing_flags(&current);
-    if missing.is_empty() {
-      self.subscriber.set_notifications_checked();
-      return Ok(());
+  fn unwatch(&mut self, subscription: u64) -> bool {
+    let mut found = self.subscriber.unwatch(subscription);
+    for node in &self.node_subscribers {
+      found |= node.unwatch(subscription);
     }
-    if !self.configure_notifications {
+    found
+  }
+}
+
+/// Makes sure a node sends the keyspace notifications watch needs (K and
+/// g$xe): with `configure`, it adds what is missing; without, a server that
+/// lacks them fails with ERR_REDIS_NOTIFICATIONS.
+fn ensure_notifications(con: &mut dyn ConnectionLike, configure: bool) -> Result<(), StoreError> {
+  let mut get = redis::cmd("CONFIG");
+  get.arg("GET").arg("notify-keyspace-events");
+  let current = match pipeline_on(con, &[get]) {
+    Ok(answers) => answers.first().map(config_value).unwrap_or_default(),
+    Err(StoreError::Redis(msg)) => {
       return Err(StoreError::NotificationsDisabled(format!(
-        "watch() needs keyspace notifications: the server's notify-keyspace-events is {current:?} and lacks {missing:?}; \
-         set it on the server (e.g. notify-keyspace-events KEA) or pass redis: {{notifications: 'configure'}} to let this package set it"
-      )));
+        "watch() needs keyspace notifications, and this server does not let us read its config (CONFIG GET: {msg}); \
+         set notify-keyspace-events to include K, g, $, x and e (e.g. 'KEA') on the server"
+      )))
     }
-    let wanted = format!("{current}{missing}");
-    match self.query(redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg(&wanted)) {
-      Ok(_) => {
-        self.subscriber.set_notifications_checked();
-        Ok(())
-      }
-      Err(StoreError::Redis(msg)) => Err(StoreError::NotificationsDisabled(format!(
-        "watch() needs keyspace notifications and the server refused to turn them on (CONFIG SET: {msg})"
-      ))),
-      Err(err) => Err(err),
-    }
+    Err(err) => return Err(err),
+  };
+  let missing = missing_flags(&current);
+  if missing.is_empty() {
+    return Ok(());
+  }
+  if !configure {
+    return Err(StoreError::NotificationsDisabled(format!(
+      "watch() needs keyspace notifications: the server's notify-keyspace-events is {current:?} and lacks {missing:?}; \
+       set it on the server (e.g. notify-keyspace-events KEA) or pass redis: {{notifications: 'configure'}} to let this package set it"
+    )));
+  }
+  let mut set = redis::cmd("CONFIG");
+  set
+    .arg("SET")
+    .arg("notify-keyspace-events")
+    .arg(format!("{current}{missing}"));
+  match pipeline_on(con, &[set]) {
+    Ok(_) => Ok(()),
+    Err(StoreError::Redis(msg)) => Err(StoreError::NotificationsDisabled(format!(
+      "watch() needs keyspace notifications and the server refused to turn them on (CONFIG SET: {msg})"
+    ))),
+    Err(err) => Err(err),
   }
 }
 

@@ -45,8 +45,18 @@ function spawnClient(t, args) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
   })
-  const lines = readline.createInterface({ input: child.stdout })
-  const next = () => new Promise((resolve) => lines.once('line', resolve))
+  // Lines are kept from the start, so one printed before anyone waits for it is not lost.
+  const kept = []
+  const waiting = []
+  readline.createInterface({ input: child.stdout }).on('line', (line) => (waiting.length > 0 ? waiting.shift()(line) : kept.push(line)))
+  let ended = false
+  // A child that exits without its line answers null, so the test fails instead of hanging.
+  child.stdout.once('end', () => {
+    ended = true
+    for (const resolve of waiting.splice(0)) resolve(null)
+  })
+  const next = () =>
+    kept.length > 0 ? Promise.resolve(kept.shift()) : ended ? Promise.resolve(null) : new Promise((resolve) => waiting.push(resolve))
   return { child, next, exited }
 }
 

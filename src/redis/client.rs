@@ -46,6 +46,9 @@ pub struct RedisClient {
   subscriber: Arc<Subscriber>,
 }
 
+/// Queued batches are merged into one pipeline up to this many bytes.
+const MERGE_BYTES: usize = 1 << 20;
+
 /// How many keys one SCAN call asks for.
 const SCAN_COUNT: usize = 1000;
 /// A lock waiter whose attempt failed for want of Redis tries again this much later.
@@ -145,6 +148,15 @@ impl RedisClient {
   }
 }
 
+impl Drop for RedisClient {
+  /// A client dropped without close() (its JavaScript object collected)
+  /// ends its threads too: the subscriber holds a sender of the queue, so
+  /// the I/O thread would otherwise wait on it for ever.
+  fn drop(&mut self) {
+    self.close();
+  }
+}
+
 struct Waiter {
   id: u64,
   lock: String,
@@ -184,13 +196,29 @@ enum Queued {
 
 impl Worker {
   fn run(mut self, queue: Receiver<Job>) {
+    let mut held: Option<Job> = None;
     loop {
-      let job = match self.next_due() {
-        None => queue.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        Some(at) => queue.recv_timeout(at.saturating_duration_since(Instant::now())),
+      let job = match held.take() {
+        Some(job) => Ok(job),
+        None => match self.next_due() {
+          None => queue.recv().map_err(|_| RecvTimeoutError::Disconnected),
+          Some(at) => queue.recv_timeout(at.saturating_duration_since(Instant::now())),
+        },
       };
       match job {
-        Ok(Job::Batch(batch)) => {
+        Ok(Job::Batch(mut batch)) => {
+          // Batches that queued up while Redis answered the last one go
+          // together, as one pipeline (replies are matched by id).
+          while batch.len() < MERGE_BYTES {
+            match queue.try_recv() {
+              Ok(Job::Batch(more)) => merge(&mut batch, &more),
+              Ok(other) => {
+                held = Some(other);
+                break;
+              }
+              Err(_) => break,
+            }
+          }
           let replies = self.apply(&batch);
           self.announce();
           (self.out)(replies);
@@ -830,6 +858,29 @@ fn ensure_notifications(con: &mut dyn ConnectionLike, configure: bool) -> Result
   }
 }
 
+/// Appends the requests of batch `more` to `batch` (both JSON arrays).
+fn merge(batch: &mut String, more: &str) {
+  let inner = more.trim();
+  let inner = inner
+    .strip_prefix('[')
+    .and_then(|rest| rest.strip_suffix(']'))
+    .unwrap_or("")
+    .trim();
+  if inner.is_empty() {
+    return;
+  }
+  let trimmed = batch.trim_end().len();
+  batch.truncate(trimmed);
+  if batch.ends_with(']') {
+    batch.pop();
+  }
+  if !batch.trim_end().ends_with('[') {
+    batch.push(',');
+  }
+  batch.push_str(inner);
+  batch.push(']');
+}
+
 /// SCANs every key matching `matching` on one node, each once (SCAN may
 /// answer a key twice); `each` says whether it counts. Answers how many did.
 fn scan_on(
@@ -1019,6 +1070,21 @@ mod tests {
         ("127.0.0.1".to_string(), 7002)
       ]
     );
+  }
+
+  #[test]
+  fn queued_batches_merge_into_one() {
+    let mut batch = String::from("[[1,\"get\",\"a\",0]]");
+    merge(&mut batch, "[[2,\"get\",\"b\",0],[3,\"del\",\"c\",0]]");
+    merge(&mut batch, "[]");
+    assert_eq!(
+      batch,
+      "[[1,\"get\",\"a\",0],[2,\"get\",\"b\",0],[3,\"del\",\"c\",0]]"
+    );
+    let mut empty = String::from("[]");
+    merge(&mut empty, "[[4,\"has\",\"d\",0]]");
+    assert_eq!(empty, "[[4,\"has\",\"d\",0]]");
+    assert_eq!(protocol::parse_batch(&batch).unwrap().len(), 3);
   }
 
   #[test]

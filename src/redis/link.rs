@@ -154,7 +154,14 @@ impl Link {
       return Ok(());
     };
     let mut cmd = redis::cmd("CLIENT");
-    cmd.arg("TRACKING").arg("ON").arg("REDIRECT").arg(id);
+    // NOLOOP: no invalidations for this connection's own writes; the
+    // near-cache drops a key itself before it sends a write of it.
+    cmd
+      .arg("TRACKING")
+      .arg("ON")
+      .arg("REDIRECT")
+      .arg(id)
+      .arg("NOLOOP");
     cmd.exec(con).map_err(|err| map_error(&err))?;
     self.tracking = Some(id);
     Ok(())

@@ -92,7 +92,7 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * processes: every process, on any machine, that calls init() with the same server and prefix
    * shares it. A URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS,
    * `unix:///path/to/redis.sock`) or {@link RedisConfig}. Cannot be combined with `name` or
-   * `manager`. See the README's "Redis" section for what differs from the local store.
+   * `manager`. See the README's "Redis backend" section for what differs from the local store.
    */
   redis?: string | RedisConfig
   /**
@@ -252,7 +252,7 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   readonly role: 'master' | 'worker' | 'manager' | 'client'
   /** How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'. Can change with `role`. */
   readonly transport: 'local' | 'socket' | 'ipc' | 'redis'
-  /** What the backend guarantees; on Redis every one but `sync` is false (see the README's "Redis" section). */
+  /** What the backend guarantees; on Redis every one but `sync` is false (see the README's "Redis backend" section). */
   readonly capabilities: Readonly<{
     /** The *Sync methods work (on Redis: a blocking round trip to the server). */
     sync: boolean

@@ -10,7 +10,7 @@
 // calling thread) are the same code as for a worker's socket.
 //
 // What Redis cannot do as the local store does is declared in
-// `capabilities` and written in the README's "Redis" section.
+// `capabilities` and written in the README's "Redis backend" section.
 
 const { NativeRedis } = require('../../binding')
 const { SharedMemoryError } = require('../errors')

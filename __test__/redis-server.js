@@ -51,6 +51,10 @@ async function startRedis({ tcp = false, args = [], dir, port, deadlineMs = 3000
       ...args,
     ]
     const child = spawn(SERVER, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // If the test process ends without stopping it (a test that timed out), it goes too.
+    const orphaned = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')
+    process.once('exit', orphaned)
+    child.once('exit', () => process.removeListener('exit', orphaned))
     const started = await new Promise((resolve) => {
       let out = ''
       const timer = setTimeout(() => done(false), deadlineMs)

@@ -30,6 +30,22 @@ export declare class NativeClient {
   request(batch: string, timeoutMs: number): string
 }
 
+/** A process's client of a Redis store: the same batches as `NativeClient`. */
+export declare class NativeRedis {
+  /**
+   * `onMessage` gets each reply batch, each push (`!`, `~`) and each
+   * answer to `ping()` (`?ok` or `?CODE message`).
+   */
+  constructor(options: RedisOptions, onMessage: (arg: string) => void)
+  /** Queues a batch; false once closed. */
+  send(batch: string): boolean
+  /** Applies a batch after everything sent before it, blocking for the round trip. */
+  request(batch: string, timeoutMs: number): string
+  /** Connects if not yet; the answer comes to `onMessage` as `?ok` or `?CODE message`. */
+  ping(): void
+  close(): void
+}
+
 /** A store living in this process, with its locks and watches. */
 export declare class NativeStore {
   /**
@@ -161,6 +177,19 @@ export interface PushMessage {
   owner: number
   /** `!` and a reply batch, or `~` and watch events. */
   message: string
+}
+
+/** What `new NativeRedis()` takes (see `RedisConfig` in the Rust core). */
+export interface RedisOptions {
+  url: string
+  prefix: string
+  hashTagNamespace: boolean
+  slidingMs?: number
+  timeoutMs: number
+  connectTimeoutMs: number
+  configureNotifications: boolean
+  nearTracking: boolean
+  cluster: boolean
 }
 
 /** How a store is bounded. Every field is optional. */

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.NativeRedis = nativeBinding.NativeRedis
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.SharedReader = nativeBinding.SharedReader
 module.exports.failBatch = nativeBinding.failBatch

@@ -87,6 +87,42 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    * Set on the host, it decides whether the store is published; on a worker, whether it reads it.
    */
   sharedReads?: boolean | undefined
+  /**
+   * Keep the store on a Redis (≥ 7) or Valkey (≥ 7.2) server instead of in this machine's
+   * processes: every process, on any machine, that calls init() with the same server and prefix
+   * shares it. A URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS,
+   * `unix:///path/to/redis.sock`) or {@link RedisConfig}. Cannot be combined with `name` or
+   * `manager`. See the README's "Redis backend" section for what differs from the local store.
+   */
+  redis?: string | RedisConfig | undefined
+  /**
+   * Redis backend only: get() and getSync() of keys this process read before are answered from its
+   * own memory, dropped as Redis's CLIENT TRACKING invalidations arrive (and all of it whenever a
+   * connection is lost). Bounds: `max` entries (default 10000), `maxBytes` of value text (default
+   * 64 MiB). Not with cache type 'expire'.
+   */
+  nearCache?: { max?: number | undefined; maxBytes?: number | undefined } | undefined
+}
+
+/** The `redis` option as an object. */
+export interface RedisConfig {
+  /** Default 'redis://127.0.0.1:6379'. */
+  url?: string | undefined
+  /** Starts every key this package writes (no '{' or '}'). Default 'sm:'. */
+  prefix?: string | undefined
+  /**
+   * The URL is one node of a Redis Cluster: commands go to the node of their key's slot; watch()
+   * subscribes to every primary. Default false.
+   */
+  cluster?: boolean | undefined
+  /** 'namespace': every key of a namespace in one hash slot (Redis Cluster: atomic mget/mset within it). */
+  hashTag?: 'namespace' | undefined
+  /**
+   * 'check' (default): watch() fails with ERR_REDIS_NOTIFICATIONS when the server does not send the
+   * keyspace notifications it needs (notify-keyspace-events with K, g, $, x, e). 'configure': watch()
+   * adds the missing flags with CONFIG SET.
+   */
+  notifications?: 'check' | 'configure' | undefined
 }
 
 export type ErrorCode =
@@ -117,6 +153,12 @@ export type ErrorCode =
   | 'ERR_UNSAFE_RUNTIME_DIR'
   /** require('sharedmemory') on a platform with no native binary (the message names the supported ones). */
   | 'ERR_UNSUPPORTED_PLATFORM'
+  /** Redis backend: the server cannot be reached (refused, closed, or reconnecting after a failure). */
+  | 'ERR_REDIS_UNAVAILABLE'
+  /** Redis backend: the server answered with an error this package does not expect (WRONGTYPE, NOAUTH, OOM...). */
+  | 'ERR_REDIS'
+  /** Redis backend: watch() needs keyspace notifications, which the server does not send (or lets us turn on). */
+  | 'ERR_REDIS_NOTIFICATIONS'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -197,6 +239,14 @@ export type WatchEvent<T = unknown> =
   | { key: string; kind: 'delete' | 'expire' | 'evict'; value?: undefined }
   | { key: undefined; kind: 'reset'; value?: undefined }
 
+/**
+ * A watch event on the Redis backend: keyspace notifications carry no value, so no event has
+ * one; `reset` comes after the subscriber reconnected (events may have been missed: look again).
+ */
+export type RedisWatchEvent =
+  | { key: string; kind: 'set' | 'delete' | 'expire' | 'evict'; value?: undefined }
+  | { key: null; kind: 'reset'; value?: undefined }
+
 /** Stops a watch; `ready` resolves once the store has it (changes from then on are seen). */
 export interface StopWatching {
   (): Promise<boolean>
@@ -235,12 +285,25 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
    * has its process's role (it uses the process's store directly where the process hosts it, with
    * transport 'local'); a child_process.fork() child of a process that called init() is a 'worker'.
    */
-  readonly role: 'master' | 'worker' | 'manager'
+  readonly role: 'master' | 'worker' | 'manager' | 'client'
   /**
-   * How this process reaches the store: 'local' (it hosts it), 'socket' or 'ipc'; 'connecting'
-   * until it knows (no host has answered yet). Can change with `role`.
+   * How this process reaches the store: 'local' (it hosts it), 'socket', 'ipc' or 'redis';
+   * 'connecting' until it knows (no host has answered yet). Can change with `role`.
    */
-  readonly transport: 'local' | 'socket' | 'ipc' | 'connecting'
+  readonly transport: 'local' | 'socket' | 'ipc' | 'redis' | 'connecting'
+  /** What the backend guarantees; on Redis every one but `sync` is false (see the README's "Redis backend" section). */
+  readonly capabilities: Readonly<{
+    /** The *Sync methods work (on Redis: a blocking round trip to the server). */
+    sync: boolean
+    /** The requests of one event-loop turn are applied as one atomic step. */
+    atomicBatch: boolean
+    /** A lock whose holder process exits passes on at once (on Redis: when its lease ends). */
+    lockReleaseOnExit: boolean
+    /** Watch events of kind 'set' carry the new value. */
+    watchValues: boolean
+    /** cache.max bounds the number of entries. */
+    lruByCount: boolean
+  }>
   /**
    * Ends this process's part (whichever controller of this process it is called on): pending and
    * later calls fail with ERR_CLOSED, its connections close, and a host stops serving (a cluster
@@ -402,6 +465,18 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
  * Calling init() again answers the same controller; with a different config it throws
  * ERR_INVALID_CONFIG.
  */
+/** The controller of a store on Redis (`init({redis})`): watch events carry no value. */
+export interface RedisController<S extends CallbackStyle = 'value'>
+  extends Omit<Controller<S>, 'role' | 'transport' | 'ns' | 'watch'> {
+  readonly role: 'client'
+  readonly transport: 'redis'
+  ns(name: string): RedisController<S>
+  watch(pattern: string, listener: (event: RedisWatchEvent) => void): StopWatching
+}
+
+export declare function init<S extends CallbackStyle = 'value'>(
+  config: Config<S> & { redis: string | RedisConfig },
+): RedisController<S>
 export declare function init<S extends CallbackStyle = 'value'>(config?: Config<S>): Controller<S>
 
 /** Every error code with a one-line meaning. */

@@ -10,6 +10,8 @@
 //                      IPC, switched to the socket at the handshake (lib/handshake.js)
 //   relay ({manager})  the worker with that id hosts the store (lib/host.js,
 //                      DirectBackend); the master forwards to it (lib/relay.js)
+//   redis              init({redis}) in any process: a client of a Redis server
+//                      (lib/backends/redis.js → src/redis/)
 //   by name            init({name}) in any process, and every instance of a PM2
 //                      app: the processes elect a host by binding the store's
 //                      socket name (lib/election.js, lib/pm2.js); the others
@@ -55,6 +57,7 @@ const { pm2StoreKey } = require('./lib/pm2')
 const part = require('./lib/process-store')
 const { RelayHost } = require('./lib/relay')
 const { IpcTransport } = require('./lib/transports/ipc')
+const { RedisBackend } = require('./lib/backends/redis')
 
 let current = null // { controller, config } once init() has run
 
@@ -89,6 +92,9 @@ function create(config) {
   const style = { callbackStyle: config.callbackStyle }
   const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'
+
+  // A store on a Redis server: every process, on any machine, is its client.
+  if (config.redis !== null) return createController(new RedisBackend(config), { role: 'client', ...style })
 
   // A worker thread: its process's store, in its process's part.
   if (!isMainThread && config.manager === null) {

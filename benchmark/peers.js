@@ -72,6 +72,18 @@ const PEERS = {
     label: 'redis (autopipelining)',
     redis: true,
   },
+  'sharedmemory-redis': {
+    adapter: 'sharedmemory-redis',
+    options: { near: false },
+    label: 'sharedmemory on redis',
+    redis: true,
+  },
+  'sharedmemory-redis-near': {
+    adapter: 'sharedmemory-redis',
+    options: { near: true },
+    label: 'sharedmemory on redis, near-cache',
+    redis: true,
+  },
   lmdb: {
     adapter: 'lmdb',
     label: 'lmdb (sync reads)',

@@ -18,6 +18,10 @@
 //                             while this process is the elected host, over
 //                             a socket to the host otherwise; re-elects
 //                             when the host goes.
+//   lib/backends/redis.js     RedisBackend: init({redis}) in any process:
+//                             batching over a Rust client of a Redis
+//                             server (src/redis/), with an optional
+//                             near-cache (lib/near-cache.js).
 //
 // Where a new backend plugs in (Redis, a shared-memory reader, a fake for
 // tests): write an object with the members below and pass it to

@@ -22,7 +22,7 @@ const defaults = Object.freeze({
   sharedReads: true,
 })
 
-const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads']
+const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads', 'redis', 'nearCache']
 
 const cacheKeys = ['type', 'max', 'maxBytes', 'expire', 'time']
 
@@ -86,6 +86,59 @@ function normalizeName(name) {
   return name
 }
 
+/** The URL schemes the Redis backend connects with: TCP, TLS, and a unix socket. */
+const REDIS_SCHEMES = ['redis:', 'rediss:', 'unix:', 'redis+unix:']
+const REDIS_OPTIONS = ['url', 'prefix', 'hashTag', 'notifications', 'cluster']
+/** What the Redis backend's `prefix` is when none is given. */
+const REDIS_PREFIX = 'sm:'
+
+/**
+ * The `redis` option: a URL string, or {url, prefix, hashTag, notifications};
+ * null when not given (the store lives in this machine's processes).
+ */
+function normalizeRedis(redis) {
+  if (redis === undefined || redis === null || redis === false) return null
+  if (typeof redis === 'string') redis = { url: redis }
+  if (typeof redis !== 'object') throw fail('redis must be a URL string or an options object like {url, prefix}')
+  const unknown = Object.keys(redis).filter((key) => !REDIS_OPTIONS.includes(key))
+  if (unknown.length > 0) throw fail(`redis takes ${REDIS_OPTIONS.join(', ')}; got ${unknown.join(', ')}`)
+  const url = redis.url === undefined ? 'redis://127.0.0.1:6379' : redis.url
+  if (typeof url !== 'string' || !REDIS_SCHEMES.some((scheme) => url.startsWith(`${scheme}/`))) {
+    throw fail(`redis.url must start with ${REDIS_SCHEMES.map((s) => `${s}//`).join(', ')}, got ${JSON.stringify(url)}`)
+  }
+  const prefix = redis.prefix === undefined ? REDIS_PREFIX : redis.prefix
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > 1024) {
+    throw fail(`redis.prefix must be a string of at most 1024 characters without '{' or '}', got ${JSON.stringify(prefix)}`)
+  }
+  if (redis.hashTag !== undefined && redis.hashTag !== 'namespace') throw fail("redis.hashTag must be 'namespace' when given")
+  const notifications = redis.notifications === undefined ? 'check' : redis.notifications
+  if (notifications !== 'check' && notifications !== 'configure') throw fail("redis.notifications must be 'check' or 'configure'")
+  const cluster = redis.cluster === undefined ? false : redis.cluster
+  if (typeof cluster !== 'boolean') throw fail('redis.cluster must be true or false')
+  if (cluster && !/^rediss?:\/\//.test(url)) throw fail('redis.cluster needs a redis:// or rediss:// URL of one of its nodes')
+  return { url, prefix, hashTag: redis.hashTag === undefined ? null : redis.hashTag, notifications, cluster }
+}
+
+/**
+ * The nearCache option (Redis only): {max, maxBytes} bounds on what this
+ * process keeps of what it read; null when off.
+ */
+function normalizeNearCache(nearCache, redis, cache) {
+  if (nearCache === undefined || nearCache === null || nearCache === false) return null
+  if (redis === null) throw fail('nearCache is for the Redis backend: give redis too')
+  if (nearCache === true) nearCache = {}
+  if (typeof nearCache !== 'object') throw fail('nearCache must be an object like {max: 10000, maxBytes: 67108864}')
+  const unknown = Object.keys(nearCache).filter((key) => key !== 'max' && key !== 'maxBytes')
+  if (unknown.length > 0) throw fail(`nearCache takes max and maxBytes; got ${unknown.join(', ')}`)
+  if (cache && String(cache.type).toLowerCase() === 'expire') {
+    throw fail("nearCache cannot be combined with cache: {type: 'expire'}: reads served from it would not extend a key's idle time on the server")
+  }
+  return {
+    max: nearCache.max === undefined ? 10000 : positive(nearCache.max, 'nearCache.max', { integer: true }),
+    maxBytes: nearCache.maxBytes === undefined ? 64 * 1024 * 1024 : positive(nearCache.maxBytes, 'nearCache.maxBytes', { integer: true }),
+  }
+}
+
 /** Validates init()'s argument and fills in every default. */
 function normalizeConfig(config) {
   if (config === undefined || config === null) config = {}
@@ -103,11 +156,24 @@ function normalizeConfig(config) {
   if (name !== null && config.manager !== undefined && config.manager !== null) {
     throw fail('name and manager cannot be combined: a store found by name elects its own host')
   }
+  const redis = normalizeRedis(config.redis)
+  if (redis !== null && (name !== null || (config.manager !== undefined && config.manager !== null))) {
+    throw fail('redis cannot be combined with name or manager: with redis, every process is a client of the Redis server')
+  }
+  if (redis !== null && config.cache && (config.cache.max !== undefined || config.cache.maxBytes !== undefined || String(config.cache.type).toLowerCase() === 'lru')) {
+    process.emitWarning(
+      "sharedmemory: on Redis, cache.max, cache.maxBytes and type 'LRU' are ignored: bound memory with the server's maxmemory and maxmemory-policy",
+      'SharedMemoryWarning',
+    )
+  }
+  const nearCache = normalizeNearCache(config.nearCache, redis, config.cache)
   if (name !== null && transport === 'ipc') {
     throw fail('a store found by name is reached over its socket: transport "ipc" cannot be used with name')
   }
   return {
     name,
+    redis,
+    nearCache,
     transport,
     cache: normalizeCache(config.cache),
     manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),

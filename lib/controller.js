@@ -184,6 +184,16 @@ class Controller extends EventEmitter {
   }
 
   /**
+   * What the backend guarantees ({sync, atomicBatch, lockReleaseOnExit,
+   * watchValues, lruByCount}: see lib/backend.js), e.g. false
+   * lockReleaseOnExit on Redis, where a dead holder's lock passes on when
+   * its lease ends.
+   */
+  get capabilities() {
+    return this.#backend.capabilities
+  }
+
+  /**
    * Ends this process's part (on any controller of it: they share one
    * link): pending and later calls fail with ERR_CLOSED, its connections
    * close, and a process hosting the store stops serving it (the workers of

@@ -12,7 +12,7 @@ const { Controller } = require('./controller')
 /**
  * @param backend what serves the controller's requests (lib/backend.js)
  * @param {object} [options]
- * @param {'master' | 'worker' | 'manager'} [options.role] what controller.role says (default 'master')
+ * @param {'master' | 'worker' | 'manager' | 'client'} [options.role] what controller.role says (default 'master')
  * @param {'value' | 'error-first'} [options.callbackStyle] how callbacks are called (default 'value')
  */
 function createController(backend, { role = 'master', callbackStyle = 'value' } = {}) {

@@ -27,6 +27,9 @@ const codes = Object.freeze({
   ERR_NAME_TAKEN: "the socket name of a store elected by name is held by another user's process",
   ERR_UNSAFE_RUNTIME_DIR: 'the runtime directory for token files is not a private directory of this user',
   ERR_UNSUPPORTED_PLATFORM: 'no native binary is built for this platform (thrown by require())',
+  ERR_REDIS_UNAVAILABLE: 'the Redis server cannot be reached (refused, closed, or reconnecting)',
+  ERR_REDIS: 'the Redis server answered with an error this package does not expect',
+  ERR_REDIS_NOTIFICATIONS: 'watch() on Redis needs keyspace notifications, which the server does not send',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

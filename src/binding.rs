@@ -552,3 +552,78 @@ impl NativeClient {
     }
   }
 }
+
+/// What `new NativeRedis()` takes (see `RedisConfig` in the Rust core).
+#[napi(object)]
+pub struct RedisOptions {
+  pub url: String,
+  pub prefix: String,
+  pub hash_tag_namespace: bool,
+  pub sliding_ms: Option<f64>,
+  pub timeout_ms: f64,
+  pub connect_timeout_ms: f64,
+  pub configure_notifications: bool,
+  pub near_tracking: bool,
+  pub cluster: bool,
+}
+
+/// A process's client of a Redis store: the same batches as `NativeClient`.
+#[napi]
+pub struct NativeRedis {
+  client: crate::redis::RedisClient,
+}
+
+#[napi]
+impl NativeRedis {
+  /// `onMessage` gets each reply batch, each push (`!`, `~`) and each
+  /// answer to `ping()` (`?ok` or `?CODE message`).
+  #[napi(constructor)]
+  pub fn new(options: RedisOptions, on_message: Function<'_, String, ()>) -> Result<Self> {
+    let on_message = on_message
+      .build_threadsafe_function()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build()?;
+    let ms = |ms: f64| Duration::from_secs_f64(ms.max(1.0) / 1000.0);
+    let config = crate::redis::RedisConfig {
+      url: options.url,
+      prefix: options.prefix,
+      tag_namespace: options.hash_tag_namespace,
+      sliding: options.sliding_ms.map(|ms| ms.ceil().max(1.0) as u64),
+      timeout: ms(options.timeout_ms),
+      connect_timeout: ms(options.connect_timeout_ms),
+      configure_notifications: options.configure_notifications,
+      near_tracking: options.near_tracking,
+      cluster: options.cluster,
+    };
+    let out: crate::redis::client::Output = Arc::new(move |message: String| {
+      on_message.call(message, ThreadsafeFunctionCallMode::NonBlocking);
+    });
+    let client = crate::redis::RedisClient::start(config, out).map_err(Error::from_reason)?;
+    Ok(NativeRedis { client })
+  }
+
+  /// Queues a batch; false once closed.
+  #[napi]
+  pub fn send(&self, batch: String) -> bool {
+    self.client.send(batch)
+  }
+
+  /// Applies a batch after everything sent before it, blocking for the round trip.
+  #[napi(catch_unwind)]
+  pub fn request(&self, batch: String, timeout_ms: f64) -> String {
+    let timeout = Duration::from_secs_f64(timeout_ms.max(1.0) / 1000.0);
+    self.client.request(&batch, timeout)
+  }
+
+  /// Connects if not yet; the answer comes to `onMessage` as `?ok` or `?CODE message`.
+  #[napi]
+  pub fn ping(&self) {
+    self.client.ping();
+  }
+
+  #[napi]
+  pub fn close(&self) {
+    self.client.close();
+  }
+}

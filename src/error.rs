@@ -21,6 +21,18 @@ pub enum StoreError {
   Protocol(String),
   /// A request of a batch that could not be read at all (its id, when it has one).
   Unparsed { id: Option<u64>, reason: String },
+  /// An increment whose result would be beyond ±(2^53 − 1), where numbers stop being exact integers.
+  UnsafeInteger,
+  /// A key (or namespace name) Redis cannot hold as text: it has a lone surrogate.
+  UnstorableKey,
+  /// The Redis server cannot be reached (refused, closed, or reconnecting).
+  RedisUnavailable(String),
+  /// Redis did not answer within the `timeout` option.
+  Timeout(String),
+  /// Redis answered with an error this package does not expect (WRONGTYPE, NOAUTH, OOM...).
+  Redis(String),
+  /// The server does not send the keyspace notifications `watch` needs.
+  NotificationsDisabled(String),
 }
 
 impl StoreError {
@@ -32,6 +44,12 @@ impl StoreError {
       StoreError::NotANumber => "ERR_NOT_A_NUMBER",
       StoreError::LockTimeout(_) => "ERR_LOCK_TIMEOUT",
       StoreError::Protocol(_) | StoreError::Unparsed { .. } => "ERR_PROTOCOL",
+      StoreError::UnsafeInteger => "ERR_NOT_A_NUMBER",
+      StoreError::UnstorableKey => "ERR_INVALID_KEY",
+      StoreError::RedisUnavailable(_) => "ERR_REDIS_UNAVAILABLE",
+      StoreError::Timeout(_) => "ERR_TIMEOUT",
+      StoreError::Redis(_) => "ERR_REDIS",
+      StoreError::NotificationsDisabled(_) => "ERR_REDIS_NOTIFICATIONS",
     }
   }
 }
@@ -56,6 +74,18 @@ impl fmt::Display for StoreError {
         "the lock {key} is held by another process and was not released within the wait (the lock's wait option)"
       ),
       StoreError::Protocol(msg) | StoreError::Unparsed { reason: msg, .. } => write!(f, "malformed request: {msg}"),
+      StoreError::UnsafeInteger => write!(
+        f,
+        "the result would be beyond ±(2^53 − 1), where numbers stop being exact integers; the value was left as it was"
+      ),
+      StoreError::UnstorableKey => write!(
+        f,
+        "the key or namespace name holds a lone surrogate, which Redis cannot store as text"
+      ),
+      StoreError::RedisUnavailable(msg) => write!(f, "the Redis server cannot be reached: {msg}"),
+      StoreError::Timeout(msg) => write!(f, "no reply within the timeout: {msg}"),
+      StoreError::Redis(msg) => write!(f, "Redis answered with an error: {msg}"),
+      StoreError::NotificationsDisabled(msg) => write!(f, "{msg}"),
     }
   }
 }

@@ -13,6 +13,7 @@
 //! - [`watch`]: change notifications.
 //! - [`peers`]: connected processes and how pushes reach them.
 //! - [`socket`]: the local-socket transport, served by Rust threads.
+//! - [`redis`]: the same batches applied to a Redis server (the Redis backend).
 //! - [`sweeper`]: the background thread for expiry, leases and waits.
 //! - [`threads`]: the store a process's `worker_threads` share.
 //! - `binding`: the thin napi layer that exposes the above to JavaScript.
@@ -27,6 +28,7 @@ pub mod locks;
 pub mod op;
 pub mod peers;
 pub mod protocol;
+pub mod redis;
 pub mod shm;
 pub mod socket;
 pub mod store;
@@ -66,7 +68,7 @@ pub mod fuzzing;
 mod layers {
   const LAYERS: &[&str] = &[
     "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
-    "host", "threads", "socket", "binding", "fuzzing",
+    "host", "threads", "socket", "redis", "binding", "fuzzing",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

@@ -504,6 +504,20 @@ pub fn lost_push(lost: u64) -> String {
   format!("~{{\"lost\":{lost}}}")
 }
 
+/// The push that tells each of `subscriptions` that events may have been
+/// missed (a Redis subscriber that reconnected): `[[id, "reset", null], ...]`.
+pub fn reset_push(subscriptions: &[u64]) -> String {
+  let mut push = String::from("~[");
+  for (i, id) in subscriptions.iter().enumerate() {
+    if i > 0 {
+      push.push(',');
+    }
+    let _ = write!(push, "[{id},\"reset\",null]");
+  }
+  push.push(']');
+  push
+}
+
 /// A push of watch events for one subscriber, in the order they happened.
 pub struct Events(String);
 

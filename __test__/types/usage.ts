@@ -17,7 +17,7 @@ async function promises(): Promise<void> {
   const n: number = await sm.plusOne('n')
   await sm.get(5)
   await sm.ready()
-  const transport: 'local' | 'socket' | 'ipc' | 'connecting' = sm.transport
+  const transport: 'local' | 'socket' | 'ipc' | 'connecting' | 'redis' = sm.transport
   void [ok, okMany, value, removed, n, transport]
 }
 
@@ -132,7 +132,7 @@ void [promises, sync, toolbox, callbacks, errors, locksAndWatches, mistakes]
 // Stores found by name (issue 9), and close().
 async function named(): Promise<void> {
   const shared = init({ name: 'myapp', connectTimeout: 5000 })
-  const role: 'master' | 'worker' | 'manager' = shared.role
+  const role: 'master' | 'worker' | 'manager' | 'client' = shared.role
   const wasClosed: boolean = shared.closed
   await shared.close()
   const code: ErrorCode = 'ERR_CLOSED'
@@ -177,3 +177,20 @@ async function noAny(flag: boolean, maybeTtl: number | undefined): Promise<void>
   void [plain, named, leaked, either, eitherSync, stored, ok, defaultTtl]
 }
 void noAny
+
+// The Redis backend.
+init({ redis: 'redis://127.0.0.1:6379/0', nearCache: { max: 1000 } })
+init({ redis: { url: 'rediss://cache:6380', prefix: 'app:', notifications: 'configure', cluster: true, hashTag: 'namespace' } })
+// @ts-expect-error notifications is 'check' or 'configure'
+init({ redis: { notifications: 'always' } })
+const canWatchValues: boolean = sm.capabilities.watchValues
+const onRedis = init({ redis: 'unix:///run/redis.sock' })
+const redisTransport: 'redis' = onRedis.transport
+onRedis.ns('users').watch('*', (event) => {
+  if (event.kind === 'reset') return void (event.key satisfies null)
+  const key: string = event.key
+  // @ts-expect-error events from Redis carry no value
+  const value: number = event.value
+  void key
+  void value
+})

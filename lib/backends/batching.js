@@ -655,6 +655,8 @@ function declare(transport) {
     lockReleaseOnExit: true,
     watchValues: true,
     lruByCount: true,
+    // A transport to a store that is not one of ours (Redis) says what it lacks.
+    ...transport.capabilities,
   })
 }
 

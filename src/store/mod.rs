@@ -46,7 +46,7 @@ pub use table::Table;
 pub use uses::{Use, UseLog};
 
 use deadlines::Deadlines;
-use stats::Counters;
+pub use stats::Counters;
 
 use crate::error::StoreError;
 
@@ -430,6 +430,9 @@ impl<S: Storage> Txn<'_, S> {
     if !next.is_finite() {
       return Err(StoreError::NotANumber);
     }
+    if next.abs() > MAX_SAFE_INTEGER {
+      return Err(StoreError::UnsafeInteger);
+    }
     self.put(key, format_number(next).as_bytes(), expires);
     Ok(next)
   }
@@ -770,6 +773,10 @@ fn check_key(key: &[u8]) -> Result<(), StoreError> {
 }
 
 /// Writes a number as JSON that `JSON.parse` reads back to the same value.
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`):
+/// increments whose result is beyond it fail, on every backend alike.
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 fn format_number(n: f64) -> String {
   // Rust prints the shortest text that round-trips, and whole numbers
   // without a fraction, which is what JSON needs.

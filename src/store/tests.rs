@@ -163,6 +163,14 @@ fn incr_counts_from_zero_and_keeps_non_numbers() {
     tx.incr(&key("big"), f64::MAX, None),
     Err(StoreError::NotANumber)
   );
+  // Past 2^53 - 1 a number is no longer an exact integer: refused, value kept (as on Redis).
+  tx.set(&key("max"), b"9007199254740990", &PLAIN).unwrap();
+  assert_eq!(tx.incr(&key("max"), 1.0, None), Ok(9007199254740991.0));
+  assert_eq!(
+    tx.incr(&key("max"), 1.0, None),
+    Err(StoreError::UnsafeInteger)
+  );
+  assert_eq!(tx.get(&key("max")), Some(&b"9007199254740991"[..]));
 }
 
 #[test]

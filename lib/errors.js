@@ -27,6 +27,8 @@ const codes = Object.freeze({
   ERR_NAME_TAKEN: "the socket name of a store elected by name is held by another user's process",
   ERR_UNSAFE_RUNTIME_DIR: 'the runtime directory for token files is not a private directory of this user',
   ERR_UNSUPPORTED_PLATFORM: 'no native binary is built for this platform (thrown by require())',
+  ERR_SNAPSHOT_CORRUPT: 'the snapshot file is truncated, damaged or of another format version: it was set aside, not loaded',
+  ERR_SNAPSHOT_FAILED: 'a snapshot could not be written, or the snapshot file could not be read',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

@@ -21,6 +21,9 @@ pub enum StoreError {
   Protocol(String),
   /// A request of a batch that could not be read at all (its id, when it has one).
   Unparsed { id: Option<u64>, reason: String },
+  /// The host has handed the store over (its last snapshot is written) and
+  /// applies nothing more: the request was not applied.
+  HandedOver,
 }
 
 impl StoreError {
@@ -32,6 +35,7 @@ impl StoreError {
       StoreError::NotANumber => "ERR_NOT_A_NUMBER",
       StoreError::LockTimeout(_) => "ERR_LOCK_TIMEOUT",
       StoreError::Protocol(_) | StoreError::Unparsed { .. } => "ERR_PROTOCOL",
+      StoreError::HandedOver => "ERR_HOST_EXITED",
     }
   }
 }
@@ -56,6 +60,10 @@ impl fmt::Display for StoreError {
         "the lock {key} is held by another process and was not released within the wait (the lock's wait option)"
       ),
       StoreError::Protocol(msg) | StoreError::Unparsed { reason: msg, .. } => write!(f, "malformed request: {msg}"),
+      StoreError::HandedOver => write!(
+        f,
+        "the host is handing the store over (it closes or exits; its last snapshot is written) and did not apply this request"
+      ),
     }
   }
 }

@@ -15,6 +15,8 @@
 //! - [`socket`]: the local-socket transport, served by Rust threads.
 //! - [`sweeper`]: the background thread for expiry, leases and waits.
 //! - [`threads`]: the store a process's `worker_threads` share.
+//! - [`snapshot`]: the store written to a file (atomically, checksummed)
+//!   on a thread of its own, and loaded by the next host.
 //! - `binding`: the thin napi layer that exposes the above to JavaScript.
 //! - `fuzzing` (tests and fuzz builds only): the checks the fuzz targets
 //!   in `fuzz/` run, which `cargo test` also runs over their seed corpus.
@@ -28,6 +30,7 @@ pub mod op;
 pub mod peers;
 pub mod protocol;
 pub mod shm;
+pub mod snapshot;
 pub mod socket;
 pub mod store;
 pub mod sweeper;
@@ -65,8 +68,8 @@ pub mod fuzzing;
 #[cfg(test)]
 mod layers {
   const LAYERS: &[&str] = &[
-    "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
-    "host", "threads", "socket", "binding", "fuzzing",
+    "error", "store", "shm", "snapshot", "locks", "op", "protocol", "peers", "watch", "exec",
+    "sweeper", "host", "threads", "socket", "binding", "fuzzing",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

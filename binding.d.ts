@@ -86,6 +86,19 @@ export declare class NativeStore {
    * into this store; answers how many.
    */
   importFrom(reader: SharedReader): number
+  /**
+   * Loads the snapshot (after `importFrom`, if this store takes over from
+   * a dead host: what was taken over is newer) and writes one every
+   * `intervalMs` from then on; `onFailure` gets the message of a periodic
+   * write that failed (once, until one succeeds again).
+   */
+  persist(options: PersistOptions, onFailure: (arg: string) => void): PersistOutcome
+  /**
+   * Hands the store over: nothing more is applied, and the last snapshot
+   * is written now, on this thread. Answers null when written (or when
+   * this store does not persist), else why it could not be.
+   */
+  handOver(): string | null
   /** The owner number of this process's own requests. */
   get localOwner(): number
   /**
@@ -151,6 +164,31 @@ export declare class SharedReader {
 
 /** Answers every request of a batch with the same error. */
 export declare function failBatch(batch: string, code: string, message: string): string
+
+/** Where and how often a host writes its snapshots. */
+export interface PersistOptions {
+  /** The snapshot file. */
+  path: string
+  /** Milliseconds between snapshots (written only when the store changed). */
+  intervalMs: number
+  /** The store's `serialization` option: 'json' or 'advanced'. */
+  serialization: string
+}
+
+/** What loading the snapshot did, and whether snapshots are written. */
+export interface PersistOutcome {
+  /** Entries loaded. */
+  restored: number
+  /** Entries whose TTL had run out: dropped. */
+  expired: number
+  /** Entries the store refused or that were newer elsewhere (taken over from a dead host). */
+  skipped: number
+  /** Why the snapshot was not loaded (an error code), if it was not. */
+  code?: string
+  message?: string
+  /** Whether this store writes snapshots (not over a file it could not read). */
+  persisting: boolean
+}
 
 /**
  * What a thread of this process published under `key`: its `info`, and

@@ -36,8 +36,8 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
   /**
    * Share the store of this name with every process of the same user on this machine that calls
    * init() with it (any mix of scripts): the first to bind the name's socket hosts the store, the
-   * others connect, and when the host goes another is elected (its data is lost: the new host
-   * starts empty). Under PM2 the instances of one app do this without the option. Linux only.
+   * others connect, and when the host goes another is elected (it takes over what the dead host
+   * published to shared memory, and with `persist` loads the last snapshot). Under PM2 the instances of one app do this without the option. Linux only.
    * Cannot be combined with `manager` or with transport 'ipc'.
    */
   name?: string | undefined
@@ -88,11 +88,32 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    */
   sharedReads?: boolean | undefined
   /**
+   * Keep the store in a file across host restarts: the process that hosts the store loads the
+   * last snapshot when it starts hosting (a cluster master at init(), an elected host once
+   * elected, after taking over what a dead host left in shared memory, which is newer), writes a
+   * new snapshot every `interval` ms while the store changes (on a thread of its own, atomically:
+   * a temporary file, fsync, rename), and a last one when it stops hosting gracefully: close(),
+   * process.exit() or the event loop running out, SIGINT/SIGTERM when the app has no listener of
+   * its own for them (the signal is then raised again), PM2's 'shutdown' message. TTLs are kept
+   * as wall-clock deadlines; entries whose TTL ran out meanwhile are dropped. A file that is
+   * truncated, damaged or of another version is set aside as `<path>.corrupt-<ms>` and reported
+   * once (a process warning with code ERR_SNAPSHOT_CORRUPT); the store then starts empty. A string
+   * is short for `{path}`. Only the hosting process's setting counts. Not with host 'external'.
+   */
+  persist?: string | PersistConfig | undefined
+  /**
+   * For a store found by name (or a PM2 app's): 'auto' (default), the processes elect a host
+   * among themselves; 'external', this process never hosts: it connects to the store a
+   * `sharedmemory-host --name <name>` process serves, waits for it up to `connectTimeout` (then
+   * ERR_NO_HOST), and reconnects when that host restarts.
+   */
+  host?: 'auto' | 'external' | undefined
+  /**
    * Keep the store on a Redis (≥ 7) or Valkey (≥ 7.2) server instead of in this machine's
    * processes: every process, on any machine, that calls init() with the same server and prefix
    * shares it. A URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS,
    * `unix:///path/to/redis.sock`) or {@link RedisConfig}. Cannot be combined with `name` or
-   * `manager`. See the README's "Redis backend" section for what differs from the local store.
+   * `manager`. See the README's "Redis" section for what differs from the local store.
    */
   redis?: string | RedisConfig | undefined
   /**
@@ -123,6 +144,13 @@ export interface RedisConfig {
    * adds the missing flags with CONFIG SET.
    */
   notifications?: 'check' | 'configure' | undefined
+}
+
+export interface PersistConfig {
+  /** The snapshot file (made absolute at init()). One store per file. */
+  path: string
+  /** Milliseconds between snapshots, written only when the store changed. Default 1000. */
+  interval?: number | undefined
 }
 
 export type ErrorCode =
@@ -159,6 +187,10 @@ export type ErrorCode =
   | 'ERR_REDIS'
   /** Redis backend: watch() needs keyspace notifications, which the server does not send (or lets us turn on). */
   | 'ERR_REDIS_NOTIFICATIONS'
+  /** (A process warning) the snapshot file is truncated, damaged or of another version: set aside, not loaded. */
+  | 'ERR_SNAPSHOT_CORRUPT'
+  /** (A process warning) a snapshot could not be written, or the snapshot file could not be read. */
+  | 'ERR_SNAPSHOT_FAILED'
 
 /** What every failed call rejects with (bad key types reject with a TypeError carrying code ERR_INVALID_KEY). */
 export declare class SharedMemoryError extends Error {
@@ -492,4 +524,6 @@ export declare const defaults: Readonly<{
   callbackStyle: 'value'
   transport: 'socket'
   serialization: 'json'
+  sharedReads: boolean
+  persistInterval: number
 }>

@@ -124,6 +124,12 @@ function create(config) {
         : config.manager === null
           ? pm2StoreKey(process.env, cluster.isWorker)
           : null
+  if (config.host === 'external' && !key) {
+    throw new SharedMemoryError(
+      'ERR_INVALID_CONFIG',
+      'sharedmemory: host "external" needs a store found by name: give name (the one sharedmemory-host --name serves)',
+    )
+  }
   if (key) {
     let door = null
     let hosted = null // the store, while this process hosts it
@@ -142,6 +148,7 @@ function create(config) {
   }
   if (cluster.isPrimary && config.manager === null) {
     const store = new HostedStore(config)
+    store.beginHosting()
     const host = new MasterHost({ store, socket, ...limits })
     hostedPart(store, host.announced, 'master')
     return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(host, store) }), { role: 'master', ...style })
@@ -153,6 +160,7 @@ function create(config) {
   }
   if (config.manager !== null && cluster.worker.id === config.manager) {
     const store = new HostedStore(config)
+    store.beginHosting()
     const host = new ManagerHost({ store, socket, ...limits })
     hostedPart(store, host.announced, 'manager')
     return createController(new DirectBackend(store, { ...timing, ...limits, onClose: () => onClosed(null, store) }), { role: 'manager', ...style })

@@ -2,6 +2,8 @@
 
 // init() options: defaults, validation and the normalized form the rest of the code reads.
 
+const path = require('node:path')
+
 const { SharedMemoryError, shown } = require('./errors')
 const { normalizeSerialization } = require('./serialization')
 
@@ -20,9 +22,26 @@ const defaults = Object.freeze({
   // Whether workers read get()s straight from a segment of shared memory
   // the host publishes its store to (Linux), instead of asking the host.
   sharedReads: true,
+  // With persist: ms between snapshots of the store (written only when it changed).
+  persistInterval: 1000,
 })
 
-const knownKeys = ['name', 'cache', 'manager', 'timeout', 'connectTimeout', 'maxValueSize', 'callbackStyle', 'transport', 'serialization', 'sharedReads', 'redis', 'nearCache']
+const knownKeys = [
+  'name',
+  'cache',
+  'manager',
+  'timeout',
+  'connectTimeout',
+  'maxValueSize',
+  'callbackStyle',
+  'transport',
+  'serialization',
+  'sharedReads',
+  'persist',
+  'host',
+  'redis',
+  'nearCache',
+]
 
 const cacheKeys = ['type', 'max', 'maxBytes', 'expire', 'time']
 
@@ -139,6 +158,31 @@ function normalizeNearCache(nearCache, redis, cache) {
   }
 }
 
+/**
+ * The `persist` option: {path, interval} with the path made absolute (a
+ * later chdir does not move the file), or null. `persist: 'file'` is
+ * short for `{path: 'file'}`.
+ */
+function normalizePersist(persist) {
+  if (persist === undefined || persist === null || persist === false) return null
+  if (typeof persist === 'string') persist = { path: persist }
+  if (typeof persist !== 'object') throw fail('persist must be a file path or {path, interval}')
+  const unknown = Object.keys(persist).filter((key) => key !== 'path' && key !== 'interval')
+  if (unknown.length > 0) throw fail(`persist takes path and interval, not ${unknown.join(', ')}`)
+  if (typeof persist.path !== 'string' || persist.path === '' || persist.path.includes('\0')) {
+    throw fail(`persist.path must be the path of a file, got ${JSON.stringify(persist.path)}`)
+  }
+  const interval = persist.interval === undefined ? defaults.persistInterval : positive(persist.interval, 'persist.interval')
+  return { path: path.resolve(persist.path), interval }
+}
+
+/** The `host` option: 'auto' (elect a host among the processes) or 'external' (never host: a sharedmemory-host does). */
+function normalizeHost(host) {
+  if (host === undefined || host === null || host === 'auto') return 'auto'
+  if (host === 'external') return host
+  throw fail(`host must be "auto" or "external", got ${JSON.stringify(host)}`)
+}
+
 /** Validates init()'s argument and fills in every default. */
 function normalizeConfig(config) {
   if (config === undefined || config === null) config = {}
@@ -170,10 +214,20 @@ function normalizeConfig(config) {
   if (name !== null && transport === 'ipc') {
     throw fail('a store found by name is reached over its socket: transport "ipc" cannot be used with name')
   }
+  const persist = normalizePersist(config.persist)
+  const host = normalizeHost(config.host)
+  if (redis !== null && (persist !== null || host !== 'auto')) {
+    throw fail('redis cannot be combined with persist or host: the Redis server keeps the store (persist it with its own RDB or AOF)')
+  }
+  if (host === 'external' && persist !== null) {
+    throw fail('with host "external" this process never hosts the store, so it writes no snapshot: give persist to sharedmemory-host')
+  }
   return {
     name,
     redis,
     nearCache,
+    host,
+    persist,
     transport,
     cache: normalizeCache(config.cache),
     manager: config.manager === undefined || config.manager === null ? null : positive(config.manager, 'manager', { integer: true }),

@@ -119,17 +119,20 @@ class Election {
     // By lock file: the socket is a file beside the token file.
     const lockFile = byLockFile() ? path.join(dir, `${digest(this.#key)}.lock`) : null
     if (lockFile) this.#socket = path.join(dir, `${digest(this.#key)}.sock`)
-    if (!this.#candidate) this.#candidate = new HostedStore(this.#config)
-    const token = crypto.randomBytes(32).toString('hex')
-    if (this.#candidate.tryServe(this.#socket, token, lockFile)) {
-      // The previous host's epoch is in the file it left; ours is the next.
-      const previous = readFile(file)
-      const epoch = Math.min(MAX_EPOCH, (previous && Number.isInteger(previous.epoch) && previous.epoch > 0 ? previous.epoch : 0) + 1)
-      this.#candidate.setEpoch(epoch)
-      if (elected) elected(this.#candidate)
-      this.#published(file, token, epoch)
-      this.current = { name: this.#socket, token }
-      return { host: this.#candidate }
+    // With host 'external' this process never hosts (a sharedmemory-host does): it only connects.
+    if (this.#config.host !== 'external') {
+      if (!this.#candidate) this.#candidate = new HostedStore(this.#config)
+      const token = crypto.randomBytes(32).toString('hex')
+      if (this.#candidate.tryServe(this.#socket, token, lockFile)) {
+        // The previous host's epoch is in the file it left; ours is the next.
+        const previous = readFile(file)
+        const epoch = Math.min(MAX_EPOCH, (previous && Number.isInteger(previous.epoch) && previous.epoch > 0 ? previous.epoch : 0) + 1)
+        this.#candidate.setEpoch(epoch)
+        if (elected) elected(this.#candidate)
+        this.#published(file, token, epoch)
+        this.current = { name: this.#socket, token }
+        return { host: this.#candidate }
+      }
     }
     const found = readFile(file)
     const published = found && typeof found.token === 'string' ? found : null

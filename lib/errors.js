@@ -30,6 +30,8 @@ const codes = Object.freeze({
   ERR_REDIS_UNAVAILABLE: 'the Redis server cannot be reached (refused, closed, or reconnecting)',
   ERR_REDIS: 'the Redis server answered with an error this package does not expect',
   ERR_REDIS_NOTIFICATIONS: 'watch() on Redis needs keyspace notifications, which the server does not send',
+  ERR_SNAPSHOT_CORRUPT: 'the snapshot file is truncated, damaged or of another format version: it was set aside, not loaded',
+  ERR_SNAPSHOT_FAILED: 'a snapshot could not be written, or the snapshot file could not be read',
 })
 
 /** The error every failed call rejects with; `code` is one of `codes`. */

@@ -17,6 +17,7 @@ const crypto = require('node:crypto')
 
 const { NativeStore } = require('./native')
 const { storeOptions } = require('./config')
+const { Persistence } = require('./persistence')
 const { USE_WINDOW_MS } = require('./shared-reads')
 
 /** The registry key (src/threads.rs) a process's own store is shared under (lib/process-store.js). */
@@ -30,9 +31,12 @@ class HostedStore {
   local
 
   #useWindow
+  #config
+  #persistence = null
 
   /** A new store with `config`; with `config` null, the store this process's main thread shares (see join). */
   constructor(config) {
+    this.#config = config
     const route = ({ owner, message }) => {
       const deliver = this.#routes.get(owner)
       if (deliver) deliver(message)
@@ -144,6 +148,7 @@ class HostedStore {
    * (join) fail from now on with ERR_HOST_EXITED, and look for the store again.
    */
   retire() {
+    if (this.#persistence) this.#persistence.handOver()
     this.#native.retire()
   }
 
@@ -162,8 +167,29 @@ class HostedStore {
     this.#native.setEpoch(epoch)
   }
 
-  /** Stops serving the socket (listen() or tryServe()): the name is free, every socket client is disconnected. */
+  /**
+   * This process now hosts the store for good (a master at init(), an
+   * elected host once it holds the name, after any takeover): with the
+   * persist option, the last snapshot is loaded and snapshots are written
+   * from now on (lib/persistence.js). Answers what loading did, or null
+   * without persist.
+   */
+  beginHosting() {
+    // A thread joining its process's store (config null) leaves persistence to the process's main thread.
+    const { persist, serialization } = this.#config || {}
+    if (!persist) return null
+    if (!this.#persistence) this.#persistence = new Persistence(this.#native, persist, serialization)
+    return this.#persistence.loaded
+  }
+
+  /**
+   * Stops serving the socket (listen() or tryServe()): the name is free,
+   * every socket client is disconnected. With persist, the store is handed
+   * over first: the last snapshot is written, and nothing is applied
+   * after it.
+   */
   stopServing() {
+    if (this.#persistence) this.#persistence.handOver()
     this.#native.stopServing()
   }
 

@@ -14,6 +14,8 @@ use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
 use crate::shm::{self, memfd::Mapping, reader::Reader, report::ReadReport, writer::Shape};
+use crate::snapshot::writer::Plan;
+use crate::snapshot::SERIALIZATIONS;
 use crate::socket::client::{ForeignServer, SocketClient};
 use crate::socket::host_lock::HostLock;
 use crate::socket::server::{self, Server};
@@ -48,6 +50,33 @@ pub struct StoreStats {
   pub deletes: f64,
   pub expirations: f64,
   pub evictions: f64,
+}
+
+/// Where and how often a host writes its snapshots.
+#[napi(object)]
+pub struct PersistOptions {
+  /// The snapshot file.
+  pub path: String,
+  /// Milliseconds between snapshots (written only when the store changed).
+  pub interval_ms: f64,
+  /// The store's `serialization` option: 'json' or 'advanced'.
+  pub serialization: String,
+}
+
+/// What loading the snapshot did, and whether snapshots are written.
+#[napi(object)]
+pub struct PersistOutcome {
+  /// Entries loaded.
+  pub restored: u32,
+  /// Entries whose TTL had run out: dropped.
+  pub expired: u32,
+  /// Entries the store refused or that were newer elsewhere (taken over from a dead host).
+  pub skipped: u32,
+  /// Why the snapshot was not loaded (an error code), if it was not.
+  pub code: Option<String>,
+  pub message: Option<String>,
+  /// Whether this store writes snapshots (not over a file it could not read).
+  pub persisting: bool,
 }
 
 /// A message the host pushes to a process its JavaScript serves (see `connect`).
@@ -242,6 +271,77 @@ impl NativeStore {
       .reader
       .as_ref()
       .map_or(0, |reader| self.host.import(reader) as u32)
+  }
+
+  /// Loads the snapshot (after `importFrom`, if this store takes over from
+  /// a dead host: what was taken over is newer) and writes one every
+  /// `intervalMs` from then on; `onFailure` gets the message of a periodic
+  /// write that failed (once, until one succeeds again).
+  #[napi]
+  pub fn persist(
+    &self,
+    options: PersistOptions,
+    on_failure: Function<'_, String, ()>,
+  ) -> Result<PersistOutcome> {
+    let serialization = SERIALIZATIONS
+      .iter()
+      .position(|name| *name == options.serialization)
+      .ok_or_else(|| Error::new(Status::InvalidArg, "unknown serialization"))?;
+    if !(options.interval_ms.is_finite() && options.interval_ms > 0.0) {
+      return Err(Error::new(
+        Status::InvalidArg,
+        "intervalMs must be a positive number",
+      ));
+    }
+    let report = on_failure
+      .build_threadsafe_function()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build()?;
+    let path = std::path::PathBuf::from(&options.path);
+    let shown = options.path.clone();
+    let plan = Plan {
+      path,
+      interval: Duration::from_secs_f64(options.interval_ms / 1000.0),
+      serialization: serialization as u8,
+    };
+    let on_failure = Box::new(move |err: &std::io::Error| {
+      let message = format!("cannot write the snapshot {shown}: {err}");
+      report.call(message, ThreadsafeFunctionCallMode::NonBlocking);
+    });
+    let loaded = self
+      .host
+      .persist(plan, on_failure)
+      .map_err(|err| Error::from_reason(format!("cannot start the snapshot thread: {err}")))?;
+    Ok(match loaded {
+      Ok(done) => PersistOutcome {
+        restored: done.restored as u32,
+        expired: done.expired as u32,
+        skipped: done.skipped as u32,
+        code: None,
+        message: None,
+        persisting: true,
+      },
+      Err(err) => PersistOutcome {
+        restored: 0,
+        expired: 0,
+        skipped: 0,
+        code: Some(err.code().into()),
+        message: Some(err.to_string()),
+        persisting: err.may_write(),
+      },
+    })
+  }
+
+  /// Hands the store over: nothing more is applied, and the last snapshot
+  /// is written now, on this thread. Answers null when written (or when
+  /// this store does not persist), else why it could not be.
+  #[napi]
+  pub fn hand_over(&self) -> Option<String> {
+    match self.host.hand_over() {
+      Some(Err(err)) => Some(format!("cannot write the last snapshot: {err}")),
+      _ => None,
+    }
   }
 
   /// The owner number of this process's own requests.

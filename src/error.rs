@@ -33,6 +33,9 @@ pub enum StoreError {
   Redis(String),
   /// The server does not send the keyspace notifications `watch` needs.
   NotificationsDisabled(String),
+  /// The host has handed the store over (its last snapshot is written) and
+  /// applies nothing more: the request was not applied.
+  HandedOver,
 }
 
 impl StoreError {
@@ -50,6 +53,7 @@ impl StoreError {
       StoreError::Timeout(_) => "ERR_TIMEOUT",
       StoreError::Redis(_) => "ERR_REDIS",
       StoreError::NotificationsDisabled(_) => "ERR_REDIS_NOTIFICATIONS",
+      StoreError::HandedOver => "ERR_HOST_EXITED",
     }
   }
 }
@@ -86,6 +90,10 @@ impl fmt::Display for StoreError {
       StoreError::Timeout(msg) => write!(f, "no reply within the timeout: {msg}"),
       StoreError::Redis(msg) => write!(f, "Redis answered with an error: {msg}"),
       StoreError::NotificationsDisabled(msg) => write!(f, "{msg}"),
+      StoreError::HandedOver => write!(
+        f,
+        "the host is handing the store over (it closes or exits; its last snapshot is written) and did not apply this request"
+      ),
     }
   }
 }

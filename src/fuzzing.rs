@@ -24,6 +24,9 @@
 //!   [`store_ops`] for the format) applied in batches to a [`Host`] with a
 //!   bound decoded from the input; after each batch the counters agree with
 //!   the table, the bounds hold, and per-request answers make sense.
+//! - [`snapshot_parse`]: the snapshot reader over any bytes: no panic, no
+//!   allocation beyond what the bytes justify; a file it accepts loads
+//!   into a store and, written again, reads back the same entries.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,7 +53,37 @@ pub const TARGETS: &[(&str, Check)] = &[
   ("store_ops", store_ops),
   ("read_frame", read_frame),
   ("shm_reader", shm_reader),
+  ("snapshot_parse", snapshot_parse),
 ];
+
+// Target: snapshot_parse.
+
+/// [`crate::snapshot::format::parse`] on any bytes: no panic; what it
+/// accepts loads into a fresh store, and that store's snapshot parses to
+/// the same live entries (none expired at a far past time).
+pub fn snapshot_parse(data: &[u8]) {
+  use crate::snapshot::{capture, format, restore, Fill};
+  let Ok(snapshot) = format::parse(data) else {
+    return;
+  };
+  let store = crate::store::Store::new(StoreConfig::default());
+  // At wall time 0 nothing has expired, so every entry is loaded.
+  let done = restore(&mut store.begin(), &snapshot, 0, &Fill::All);
+  assert_eq!(done.expired, 0);
+  // One transaction, so one time: what is written is what is live then.
+  let tx = store.begin();
+  let again = capture(&tx, 0).to_bytes(snapshot.serialization);
+  let reread = format::parse(&again).expect("a snapshot written by the store reads back");
+  assert_eq!(
+    reread.entries.len(),
+    tx.live_entries().count(),
+    "every live entry written, none made up"
+  );
+  for record in &reread.entries {
+    let full = crate::store::qualify(record.ns, record.key);
+    assert_eq!(tx.peek(&full), Some(record.value), "written as held");
+  }
+}
 
 // Target: parse_batch.
 

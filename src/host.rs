@@ -8,13 +8,20 @@
 //! store transaction, and the replies written back by [`protocol`].
 //! Answers that come later (a lock granted to a waiter, a wait that ran
 //! out) and watch events are pushed to the owner's [`Sink`].
+//!
+//! With persistence, the host writes [`snapshot`]s of its store and, at
+//! start, loads the last one; when it hands over ([`Host::hand_over`]) it
+//! writes a last one and applies nothing more, so every write it answered
+//! is in the file the next host loads.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use crate::error::StoreError;
 use crate::exec::{self, lock_timeout, Context};
 use crate::locks::{LockTable, Notice};
 use crate::op::Reply;
@@ -24,6 +31,8 @@ use crate::shm::memfd::Mapping;
 use crate::shm::mirror::Mirrored;
 use crate::shm::writer::Shape;
 use crate::shm::Published;
+use crate::snapshot::writer::{OnFailure, Persister, Plan, Source};
+use crate::snapshot::{self, Fill, Image, LoadError, Restored};
 use crate::store::{clock, Store, StoreConfig, Table};
 use crate::sweeper::{Alarm, Timed};
 use crate::watch::Watches;
@@ -52,6 +61,13 @@ pub struct Host {
   alarm: Arc<Alarm>,
   /// Set by [`Host::retire`]: every later batch fails.
   retired: AtomicBool,
+  /// Set (under the store's lock) once the last snapshot is taken: no
+  /// batch is applied after it.
+  handed_over: AtomicBool,
+  /// Which of a snapshot's entries to load, given what was taken over from
+  /// a dead host's segment ([`Host::import`]).
+  fill: Mutex<Fill>,
+  persister: Mutex<Option<Persister>>,
 }
 
 impl Host {
@@ -86,6 +102,9 @@ impl Host {
       peers,
       alarm: Arc::new(Alarm::default()),
       retired: AtomicBool::new(false),
+      handed_over: AtomicBool::new(false),
+      fill: Mutex::new(Fill::All),
+      persister: Mutex::new(None),
     }
   }
 
@@ -96,11 +115,18 @@ impl Host {
   /// Takes every live entry of another host's segment (one that died,
   /// still mapped by `reader`) into this store, keeping their deadlines;
   /// answers how many. Entries this store already holds are replaced.
+  /// What the segment showed decides what a snapshot loaded next adds
+  /// ([`Fill`]): the segment is newer than any snapshot.
   pub fn import(&self, reader: &crate::shm::reader::Reader<Mapping>) -> usize {
     let mut tx = self.store.begin();
     let now = tx.now_ms();
     let mut taken = 0;
-    reader.for_each(now, |key, value, expires| {
+    let mut elsewhere = HashSet::new();
+    let complete = reader.for_each_key(now, |key, value, expires| {
+      let Some(value) = value else {
+        elsewhere.insert(Box::<[u8]>::from(key));
+        return;
+      };
       let ttl = (expires != crate::shm::layout::NEVER).then(|| expires.saturating_sub(now).max(1));
       let options = crate::store::SetOptions {
         ttl,
@@ -110,6 +136,11 @@ impl Host {
         taken += 1;
       }
     });
+    *self.fill.lock() = if complete {
+      Fill::Only(elsewhere)
+    } else {
+      Fill::Missing
+    };
     taken
   }
 
@@ -129,6 +160,41 @@ impl Host {
   /// Whether [`Host::retire`] was called.
   pub fn is_retired(&self) -> bool {
     self.retired.load(Ordering::Acquire)
+  }
+
+  /// Loads the snapshot `plan` names, as what was taken over allows (see
+  /// [`Host::import`]), then writes one every `plan.interval` on a thread
+  /// of its own until [`Host::hand_over`]; periodic write failures go to
+  /// `on_failure`. A snapshot that cannot be used is answered as the error
+  /// (set aside, unless unreadable); the store then starts without it, and
+  /// persists unless the file could not be read at all.
+  pub fn persist(
+    self: &Arc<Self>,
+    plan: Plan,
+    on_failure: OnFailure,
+  ) -> std::io::Result<Result<Restored, LoadError>> {
+    let fill = std::mem::take(&mut *self.fill.lock());
+    let loaded = snapshot::load(&self.store, &plan.path, plan.serialization, &fill);
+    if loaded.as_ref().err().is_none_or(LoadError::may_write) {
+      let persister = Persister::start(self, plan, on_failure)?;
+      *self.persister.lock() = Some(persister);
+    }
+    Ok(loaded)
+  }
+
+  /// Ends this host's persistence: the store applies no batch from now on
+  /// (each request is answered `ERR_HOST_EXITED`, not applied), and a last
+  /// snapshot of it is written, on this thread. Answers how that write
+  /// went; None when this host does not persist (then nothing changes).
+  pub fn hand_over(&self) -> Option<std::io::Result<()>> {
+    let persister = self.persister.lock().take()?;
+    let buffer = snapshot::buffer_for(&self.store);
+    let image = {
+      let tx = self.store.begin();
+      self.handed_over.store(true, Ordering::Release);
+      snapshot::capture_into(&tx, snapshot::wall::now_ms(), buffer)
+    };
+    Some(persister.finish(&image))
   }
 
   /// The read-only descriptor of the segment this host publishes, if any.
@@ -172,11 +238,18 @@ impl Host {
     let mut replies = Replies::with_capacity(requests.len());
     let mut cx = Context::new(&self.store, &self.locks, &self.watches, owner);
     let mut tx = self.store.begin();
+    // Read under the store's lock: a batch begun before the last snapshot
+    // was taken is in it; one begun after is not applied.
+    let mut handed_over = self.handed_over.load(Ordering::Acquire);
     for (i, request) in requests.into_iter().enumerate() {
       if i > 0 && i % BATCH_CHUNK == 0 {
         tx.yield_to_waiters();
+        handed_over = self.handed_over.load(Ordering::Acquire);
       }
       match request {
+        Ok(request) if handed_over => {
+          replies.push(request.id, &Reply::Failed(StoreError::HandedOver))
+        }
         Ok(request) => replies.push(
           request.id,
           &exec::run(&mut tx, &mut cx, request.id, request.ns, request.op),
@@ -216,6 +289,15 @@ impl Host {
       };
       self.peers.send(owner, push, true);
     }
+  }
+}
+
+impl Source for Host {
+  /// A copy of the store, taken in one hold of its lock, into a buffer
+  /// made ready before it.
+  fn capture(&self) -> Image {
+    let buffer = snapshot::buffer_for(&self.store);
+    snapshot::capture_into(&self.store.begin(), snapshot::wall::now_ms(), buffer)
   }
 }
 

@@ -16,6 +16,8 @@
 //! - [`redis`]: the same batches applied to a Redis server (the Redis backend).
 //! - [`sweeper`]: the background thread for expiry, leases and waits.
 //! - [`threads`]: the store a process's `worker_threads` share.
+//! - [`snapshot`]: the store written to a file (atomically, checksummed)
+//!   on a thread of its own, and loaded by the next host.
 //! - `binding`: the thin napi layer that exposes the above to JavaScript.
 //! - `fuzzing` (tests and fuzz builds only): the checks the fuzz targets
 //!   in `fuzz/` run, which `cargo test` also runs over their seed corpus.
@@ -30,6 +32,7 @@ pub mod peers;
 pub mod protocol;
 pub mod redis;
 pub mod shm;
+pub mod snapshot;
 pub mod socket;
 pub mod store;
 pub mod sweeper;
@@ -67,8 +70,8 @@ pub mod fuzzing;
 #[cfg(test)]
 mod layers {
   const LAYERS: &[&str] = &[
-    "error", "store", "shm", "locks", "op", "protocol", "peers", "watch", "exec", "sweeper",
-    "host", "threads", "socket", "redis", "binding", "fuzzing",
+    "error", "store", "shm", "snapshot", "locks", "op", "protocol", "peers", "watch", "exec",
+    "sweeper", "host", "threads", "socket", "redis", "binding", "fuzzing",
   ];
 
   fn sources(module: &str) -> Vec<(String, String)> {

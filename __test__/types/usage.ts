@@ -8,6 +8,15 @@ const sm: Controller = init({ cache: { type: 'LRU', max: 100 }, timeout: 1000 })
 init({ cache: { type: 'expire', expire: 60000 } })
 init({ cache: { type: 'expire', time: 60000 } })
 init({ manager: 1, connectTimeout: 500, maxValueSize: 1024 })
+init({ persist: 'store.snap' })
+init({ name: 'app', persist: { path: '/var/lib/app/store.snap', interval: 5000 } })
+init({ name: 'app', host: 'external', connectTimeout: 10000 })
+const snapshotCode: ErrorCode = 'ERR_SNAPSHOT_CORRUPT'
+void snapshotCode
+// @ts-expect-error a persist config needs a path
+init({ persist: { interval: 100 } })
+// @ts-expect-error host is 'auto' or 'external'
+init({ name: 'app', host: 'self' })
 
 async function promises(): Promise<void> {
   const ok: 'OK' = await sm.set('a', [0, 1, 2, 3])

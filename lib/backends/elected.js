@@ -13,7 +13,9 @@
 // write among them may or may not have been applied: it is never retried),
 // and this process takes part in electing the next host at once. Requests
 // made meanwhile wait for it (up to connectTimeout). The new host takes
-// over what the old one published to shared memory.
+// over what the old one published to shared memory, if this process still
+// maps it, and then, with persist, loads the last snapshot (#takeOver).
+// With host 'external' this process only ever connects (lib/election.js).
 //
 // The same backend serves processes that join a store without electing
 // (lib/links.js): a worker thread follows its process, a forked child its
@@ -52,6 +54,8 @@ class ElectedBackend extends BatchingBackend {
   lastFailoverMs = null
   /** How many entries this process took over from the dead host's segment when it was elected after it. */
   takenOver = 0
+  /** With persist, what loading the snapshot did when this process was elected (lib/persistence.js). */
+  restored = null
 
   /**
    * @param {import('../election').Election} election (or a link of lib/links.js)
@@ -121,14 +125,18 @@ class ElectedBackend extends BatchingBackend {
   }
 
   /**
-   * Elected after a failover: what the dead host published and this
-   * process still maps becomes the new store, before any client can reach it.
+   * Elected: after a failover, what the dead host published and this
+   * process still maps becomes the new store; then, with persist, the last
+   * snapshot fills in what the segment did not carry. All before any client
+   * can reach the store.
    */
   #takeOver(store) {
     const lost = this.takeLostSegment()
-    if (lost === null) return
-    this.takenOver = lost.importInto(store)
-    lost.close()
+    if (lost !== null) {
+      this.takenOver = lost.importInto(store)
+      lost.close()
+    }
+    this.restored = store.beginHosting()
   }
 
   /** The elected host's limits and socket {name, token}, once one is found (for this process's own cluster workers). */

@@ -123,30 +123,46 @@ impl<R: Region> Reader<R> {
   /// not add up, or stays locked, is skipped. For a new host taking over
   /// from one that died, whose segment it still maps.
   pub fn for_each(&self, now: u64, mut f: impl FnMut(&[u8], &[u8], u64)) -> usize {
+    let mut seen = 0;
+    self.for_each_key(now, |key, value, expires| {
+      if let Some(value) = value {
+        f(key, value, expires);
+        seen += 1;
+      }
+    });
+    seen
+  }
+
+  /// As [`Reader::for_each`], but also every live key whose value is held
+  /// by the host only (over [`super::layout::MAX_PUBLISHED_VALUE`] bytes): with `None`
+  /// for its value. So a host taking over knows every key the dead one
+  /// held, even those whose values it must find elsewhere (a snapshot).
+  /// Answers false, having seen nothing, when the segment is closed or
+  /// replaced: then it does not show what its writer held.
+  pub fn for_each_key(&self, now: u64, mut f: impl FnMut(&[u8], Option<&[u8]>, u64)) -> bool {
     if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
-      return 0;
+      return false;
     }
-    let (mut out, mut seen) = (Vec::new(), 0);
+    let mut out = Vec::new();
     for slot in 0..self.capacity {
       let hash = self.words()[slot_at(slot) + S_HASH].load(Ordering::Relaxed);
       if hash == EMPTY || hash == TOMBSTONE {
         continue;
       }
-      // A value held by the host only (elsewhere) cannot be taken over from here.
       let Ok(Slot::Match {
         expires,
-        elsewhere: false,
+        elsewhere,
         key_len: klen,
       }) = self.read_slot(slot, hash, None, &mut out, true)
       else {
         continue;
       };
       if expires > now && slot_hash(&out[..klen]) == hash {
-        f(&out[..klen], &out[klen..], expires);
-        seen += 1;
+        let value = (!elsewhere).then(|| &out[klen..]);
+        f(&out[..klen], value, expires);
       }
     }
-    seen
+    true
   }
 
   fn words(&self) -> &[AtomicU64] {

@@ -67,6 +67,9 @@ struct State<S> {
   counters: Counters,
   /// Each bounded namespace's bounds, by its name's JSON text.
   bounds: HashMap<Box<[u8]>, Bounds>,
+  /// Counts every change of what the store holds (entries, values,
+  /// deadlines): equal versions mean equal contents (see [`Txn::version`]).
+  version: u64,
 }
 
 /// A namespace's name (its JSON string text; empty for the default one) and counters.
@@ -117,6 +120,7 @@ impl<S: Storage> Store<S> {
         deadlines: Deadlines::default(),
         counters: Counters::default(),
         bounds: HashMap::new(),
+        version: 0,
       }),
       uses: UseLog::default(),
       observer: OnceLock::new(),
@@ -360,6 +364,29 @@ impl<S: Storage> Txn<'_, S> {
     )
   }
 
+  /// A number that changes whenever what the store holds changes (not
+  /// when it is only read): two transactions that see the same version see
+  /// the same entries, values and deadlines. A snapshot writer skips a
+  /// store that did not change.
+  pub fn version(&self) -> u64 {
+    self.state.version
+  }
+
+  /// Every live entry with its stored key, most recently used first. Looks only.
+  pub fn live_entries(&self) -> impl Iterator<Item = (&[u8], Entry<'_>)> {
+    self
+      .state
+      .table
+      .entries()
+      .filter(|(_, entry)| self.alive(*entry))
+  }
+
+  /// How many entries the store holds and their key and value bytes, live
+  /// or not yet swept (to size a copy of them).
+  pub fn held(&self) -> (usize, usize) {
+    (self.state.table.len(), self.state.table.bytes())
+  }
+
   /// How many live keys namespace `ns` holds.
   pub fn size(&mut self, ns: &[u8]) -> u64 {
     self.expire_due(usize::MAX);
@@ -569,6 +596,7 @@ impl<S: Storage> Txn<'_, S> {
       });
     }
     let state = &mut *self.state;
+    state.version += 1;
     let old = state.table.insert(key, value, self.now, expires);
     let stats = state.counters.of(split(key).0);
     stats.sets += 1;
@@ -600,6 +628,7 @@ impl<S: Storage> Txn<'_, S> {
   fn unlink(&mut self, key: &[u8], why: ChangeKind) -> Option<Removed> {
     let state = &mut *self.state;
     let entry = state.table.remove(key)?;
+    state.version += 1;
     if entry.expires != NEVER {
       state.deadlines.remove(entry.expires, key);
     }
@@ -636,6 +665,7 @@ impl<S: Storage> Txn<'_, S> {
     if old == at {
       return;
     }
+    state.version += 1;
     if old != NEVER {
       state.deadlines.remove(old, key);
     }

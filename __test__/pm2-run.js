@@ -1,0 +1,85 @@
+'use strict'
+
+// Running real PM2 from a test (as __test__/pm2.spec.js does): a private
+// PM2_HOME whose daemon the test's teardown stops (pm2 kill, then by the PID
+// in $PM2_HOME/pm2.pid if it is still there), free ports, and plain GETs.
+
+const { execFile } = require('node:child_process')
+const fs = require('node:fs')
+const http = require('node:http')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+
+const { alive } = require('./helpers')
+
+const PM2 = require.resolve('pm2/bin/pm2')
+
+function pm2(home, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [PM2, ...args], { env: { ...process.env, ...env, PM2_HOME: home }, timeout: 120000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`pm2 ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+    )
+  })
+}
+
+/** A private PM2_HOME whose daemon is stopped in teardown. */
+function pm2Home(t) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sharedmemory-pm2-'))
+  t.teardown(async () => {
+    let daemon = null
+    try {
+      daemon = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8'))
+    } catch {}
+    if (daemon || fs.existsSync(path.join(home, 'rpc.sock'))) await pm2(home, ['kill']).catch(() => {})
+    if (daemon && alive(daemon)) process.kill(daemon, 'SIGKILL')
+    for (let i = 0; daemon && alive(daemon) && i < 1000; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    if (daemon && alive(daemon)) throw new Error(`the PM2 daemon ${daemon} of ${home} is still there`)
+    fs.rmSync(home, { recursive: true, force: true })
+  })
+  return home
+}
+
+/** A port nobody listens on: taken from the kernel, then given back. */
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * One GET on a fresh connection (so PM2's cluster primary spreads them):
+ * the JSON body of a 200, else a rejection (also when no answer came
+ * within `timeoutMs`).
+ */
+function get(port, route, timeoutMs = 60000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: route, agent: false }, (res) => {
+      let body = ''
+      res.on('data', (chunk) => (body += chunk))
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${route}: ${res.statusCode} ${body}`))))
+    })
+    req.on('error', reject)
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${route}: no answer within ${timeoutMs} ms`)))
+  })
+}
+
+/** Asks /info until `count` distinct instances not in `except` (pids) answered; answers them. */
+async function instances(port, count, { except = new Set(), deadlineMs = 90000 } = {}) {
+  const seen = new Map()
+  const end = Date.now() + deadlineMs
+  while (seen.size < count) {
+    if (Date.now() > end) throw new Error(`only ${seen.size} of ${count} instances answered: ${JSON.stringify([...seen.values()])}`)
+    const answers = await Promise.allSettled(Array.from({ length: count * 2 }, () => get(port, '/info')))
+    for (const answer of answers) {
+      if (answer.status === 'fulfilled' && !except.has(answer.value.pid)) seen.set(answer.value.pid, answer.value)
+    }
+    if (seen.size < count) await new Promise((resolve) => setTimeout(resolve, 100)) // the instances are still starting
+  }
+  return [...seen.values()]
+}
+
+module.exports = { pm2, pm2Home, freePort, get, instances }

@@ -1,6 +1,6 @@
 'use strict'
 
-// Running real PM2 from a test (as __test__/pm2.spec.js does): a private
+// Running real PM2 from a test (__test__/pm2.spec.js, __test__/persist.spec.js): a private
 // PM2_HOME whose daemon the test's teardown stops (pm2 kill, then by the PID
 // in $PM2_HOME/pm2.pid if it is still there), free ports, and plain GETs.
 
@@ -40,14 +40,21 @@ function pm2Home(t) {
   return home
 }
 
-/** A port nobody listens on: taken from the kernel, then given back. */
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
+/** Ports nobody listens on: each taken from the kernel, then given back. */
+async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server))
+    })),
+  )
+  const ports = servers.map((server) => server.address().port)
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
+}
+
+/** One port nobody listens on. */
+async function freePort() {
+  return (await freePorts(1))[0]
 }
 
 /**
@@ -67,13 +74,17 @@ function get(port, route, timeoutMs = 60000) {
   })
 }
 
-/** Asks /info until `count` distinct instances not in `except` (pids) answered; answers them. */
-async function instances(port, count, { except = new Set(), deadlineMs = 90000 } = {}) {
+/**
+ * Asks /info on `ports` (one port, or several: one per fork-mode instance)
+ * until `count` distinct instances not in `except` (pids) answered; answers them.
+ */
+async function instances(ports, count, { except = new Set(), deadlineMs = 90000 } = {}) {
+  const targets = Array.isArray(ports) ? ports : [ports]
   const seen = new Map()
   const end = Date.now() + deadlineMs
   while (seen.size < count) {
     if (Date.now() > end) throw new Error(`only ${seen.size} of ${count} instances answered: ${JSON.stringify([...seen.values()])}`)
-    const answers = await Promise.allSettled(Array.from({ length: count * 2 }, () => get(port, '/info')))
+    const answers = await Promise.allSettled(targets.flatMap((port) => Array.from({ length: count * 2 }, () => get(port, '/info'))))
     for (const answer of answers) {
       if (answer.status === 'fulfilled' && !except.has(answer.value.pid)) seen.set(answer.value.pid, answer.value)
     }
@@ -82,4 +93,4 @@ async function instances(port, count, { except = new Set(), deadlineMs = 90000 }
   return [...seen.values()]
 }
 
-module.exports = { pm2, pm2Home, freePort, get, instances }
+module.exports = { pm2, pm2Home, freePort, freePorts, get, instances }

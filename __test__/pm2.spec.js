@@ -5,80 +5,13 @@
 // in fork mode. Each test stops its own PM2 daemon (pm2 kill, then its PID
 // from $PM2_HOME/pm2.pid, if it is still there), whatever happens.
 
-const { execFile } = require('node:child_process')
 const fs = require('node:fs')
-const http = require('node:http')
-const net = require('node:net')
-const os = require('node:os')
 const path = require('node:path')
 const test = require('ava')
 
-const { alive } = require('./helpers')
+const { pm2, pm2Home, freePorts, get, instances } = require('./pm2-run')
 
-const PM2 = require.resolve('pm2/bin/pm2')
 const APP = path.join(__dirname, 'fixtures', 'pm2-app.js')
-
-function pm2(home, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [PM2, ...args], { env: { ...process.env, ...env, PM2_HOME: home }, timeout: 120000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`pm2 ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
-    )
-  })
-}
-
-/** A private PM2_HOME whose daemon is stopped in teardown: pm2 kill, then by its PID if it is still there. */
-function pm2Home(t) {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sharedmemory-pm2-'))
-  t.teardown(async () => {
-    let daemon = null
-    try {
-      daemon = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8'))
-    } catch {}
-    if (daemon || fs.existsSync(path.join(home, 'rpc.sock'))) await pm2(home, ['kill']).catch(() => {})
-    if (daemon && alive(daemon)) process.kill(daemon, 'SIGKILL')
-    for (let i = 0; daemon && alive(daemon) && i < 1000; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    if (daemon && alive(daemon)) throw new Error(`the PM2 daemon ${daemon} of ${home} is still there`)
-    fs.rmSync(home, { recursive: true, force: true })
-  })
-  return home
-}
-
-/** Ports nobody listens on: each taken from the kernel, then given back. */
-async function freePorts(count) {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server))
-    })),
-  )
-  const ports = servers.map((server) => server.address().port)
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-  return ports
-}
-
-/** One GET on a fresh connection (so PM2's cluster primary spreads them among instances). */
-function get(port, route) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: route, agent: false }, (res) => {
-      let body = ''
-      res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${route}: ${res.statusCode} ${body}`))))
-    })
-    req.on('error', reject)
-  })
-}
-
-/** Asks /info on `ports` until `count` distinct instances have answered; answers them. */
-async function instances(ports, count, deadlineMs = 90000) {
-  const seen = new Map()
-  const end = Date.now() + deadlineMs
-  while (seen.size < count) {
-    if (Date.now() > end) throw new Error(`only ${seen.size} of ${count} instances answered: ${JSON.stringify([...seen.values()])}`)
-    const answers = await Promise.allSettled(ports.flatMap((port) => Array.from({ length: count }, () => get(port, '/info'))))
-    for (const answer of answers) if (answer.status === 'fulfilled') seen.set(answer.value.pid, answer.value)
-    if (seen.size < count) await new Promise((resolve) => setTimeout(resolve, 100)) // the instances are still starting
-  }
-  return [...seen.values()]
-}
 
 /** `total` concurrent /hit requests spread over `ports`; answers them. */
 function hits(ports, total) {

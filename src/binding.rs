@@ -128,6 +128,32 @@ pub struct NativeStore {
   _sweeper: Option<Sweeper>,
 }
 
+impl NativeStore {
+  /// This thread's handle on `host`: an owner of its own, whose pushes go to
+  /// `on_push`, and the sweeper when this handle made the store.
+  fn owning(
+    host: Arc<Host>,
+    on_push: Function<'_, PushMessage, ()>,
+    sweeper: Option<Sweeper>,
+  ) -> Result<Self> {
+    let deliver: Arc<PushFn> = Arc::new(
+      on_push
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?,
+    );
+    let local = connect_js(&host, &deliver);
+    Ok(NativeStore {
+      host,
+      deliver,
+      local,
+      server: Mutex::new(None),
+      _sweeper: sweeper,
+    })
+  }
+}
+
 #[napi]
 impl NativeStore {
   /// `onPush` gets what the host pushes to this process and to the
@@ -179,21 +205,7 @@ impl NativeStore {
     });
     let sweeper = Sweeper::start(&host, sweeper::interval_for(idle_expiry))
       .map_err(|err| Error::from_reason(format!("cannot start the expiry thread: {err}")))?;
-    let deliver: Arc<PushFn> = Arc::new(
-      on_push
-        .build_threadsafe_function()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()?,
-    );
-    let local = connect_js(&host, &deliver);
-    Ok(NativeStore {
-      host,
-      deliver,
-      local,
-      server: Mutex::new(None),
-      _sweeper: Some(sweeper),
-    })
+    NativeStore::owning(host, on_push, Some(sweeper))
   }
 
   /// The store another thread of this process published under `key`
@@ -206,21 +218,7 @@ impl NativeStore {
       .ok_or_else(|| {
         Error::from_reason(format!("no store of this process is published as {key}"))
       })?;
-    let deliver: Arc<PushFn> = Arc::new(
-      on_push
-        .build_threadsafe_function()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()?,
-    );
-    let local = connect_js(&host, &deliver);
-    Ok(NativeStore {
-      host,
-      deliver,
-      local,
-      server: Mutex::new(None),
-      _sweeper: None,
-    })
+    NativeStore::owning(host, on_push, None)
   }
 
   /// Publishes this store under `key` for the other threads of this

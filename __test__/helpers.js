@@ -60,4 +60,16 @@ function alive(pid) {
   }
 }
 
-module.exports = { run, runFixture, allModes, alive }
+/** Resolves once `check()` (sync or async) holds, trying again every 10 ms; fails past the deadline. */
+async function eventually(check, what, deadlineMs = 20000) {
+  const end = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      if (await check()) return
+    } catch {}
+    if (Date.now() > end) throw new Error(`not seen within ${deadlineMs} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+module.exports = { run, runFixture, allModes, alive, eventually }

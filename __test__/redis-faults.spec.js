@@ -14,6 +14,7 @@ const test = require('ava')
 const { RedisBackend } = require('../lib/backends/redis')
 const { normalizeConfig } = require('../lib/config')
 const { createController } = require('../lib/create')
+const { eventually } = require('./helpers')
 const { startRedis } = require('./redis-server')
 
 const CLIENT = path.join(__dirname, 'fixtures', 'redis-client.js')
@@ -23,18 +24,6 @@ function client(url, options = {}) {
   const redis = { url, prefix: `faults:${process.pid}:${++prefixes}:`, ...options.redis }
   const backend = new RedisBackend(normalizeConfig({ timeout: 1000, connectTimeout: 1000, ...options, redis }))
   return { sm: createController(backend, { role: 'client' }), prefix: redis.prefix, close: () => backend.close() }
-}
-
-/** Resolves once `check()` holds, trying again every 20 ms; fails past the deadline. */
-async function eventually(check, what, deadlineMs = 20000) {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    try {
-      if (await check()) return
-    } catch {}
-    if (Date.now() > end) throw new Error(`not seen within ${deadlineMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 /** Starts the fixture; `lines` yields what it prints; it is killed by PID when the test ends. */

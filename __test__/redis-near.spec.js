@@ -15,6 +15,7 @@ const test = require('ava')
 const { RedisBackend } = require('../lib/backends/redis')
 const { normalizeConfig } = require('../lib/config')
 const { createController } = require('../lib/create')
+const { eventually } = require('./helpers')
 const { startRedis, runCli } = require('./redis-server')
 
 const CLIENT = path.join(__dirname, 'fixtures', 'redis-client.js')
@@ -25,18 +26,6 @@ function near(t, server, nearCache = {}) {
   const backend = new RedisBackend(normalizeConfig({ redis: { url: server.url, prefix }, nearCache, timeout: 1000, connectTimeout: 1000 }))
   t.teardown(() => backend.close())
   return { sm: createController(backend, { role: 'client' }), cache: backend.nearCache, prefix }
-}
-
-/** Resolves once `check()` holds, trying again every 10 ms; fails past the deadline. */
-async function eventually(check, what, deadlineMs = 20000) {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    try {
-      if (await check()) return
-    } catch {}
-    if (Date.now() > end) throw new Error(`not seen within ${deadlineMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 /** Runs the fixture (another machine) to its DONE line; it is killed by PID if the test ends first. */

@@ -694,7 +694,7 @@ impl NativeRedis {
       near_tracking: options.near_tracking,
       cluster: options.cluster,
     };
-    let out: crate::redis::client::Output = Arc::new(move |message: String| {
+    let out: crate::redis::job::Output = Arc::new(move |message: String| {
       on_message.call(message, ThreadsafeFunctionCallMode::NonBlocking);
     });
     let client = crate::redis::RedisClient::start(config, out).map_err(Error::from_reason)?;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use redis::{Client, ConnectionLike, Value};
 
 use super::events::{Setup, Subscriber};
+use super::job::{Job, Output};
 use super::layout::Layout;
 use super::link::{connect, map_error, node_info, Conn, Link};
 use super::plan::{self, Count, Mapping, Pipe, Step};
@@ -24,21 +25,6 @@ use crate::error::StoreError;
 use crate::op::{Op, Reply};
 use crate::protocol::{self, Parsed, Replies, Unreadable};
 use crate::store::{Counters, Glob, Stats};
-
-/// What the client hands to JavaScript: reply batches, pushes (`!` a lock
-/// granted later, `~` watch events), and `?` answers to [`RedisClient::ping`].
-pub type Output = Arc<dyn Fn(String) + Send + Sync>;
-
-pub(super) enum Job {
-  Batch(String),
-  Sync(String, mpsc::SyncSender<String>),
-  Ping,
-  /// A lock was released (its physical key): its waiters try again.
-  Released(Vec<u8>),
-  /// The subscriber (re)connected: every waiter tries again (a release may have gone unheard).
-  Resubscribed,
-  Close,
-}
 
 pub struct RedisClient {
   jobs: Sender<Job>,

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use redis::{Client, Msg};
 
-use super::client::{Job, Output};
+use super::job::{Job, Output};
 use super::layout::Layout;
 use super::link::connect;
 use crate::error::StoreError;

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod events;
+pub mod job;
 pub mod layout;
 pub mod link;
 pub mod plan;

@@ -117,8 +117,8 @@ test("socket: what a peer claims or trickles costs the master nothing; real work
   t.deepEqual(result.master, { value: 'yes' })
 })
 
-test('a plain process using the store exits by itself when its work is done', async (t) => {
+test('a plain process using the store waits for its lock, then exits by itself when its work is done', async (t) => {
   const { result, code } = await runFixture('standalone.js', [], { deadlineMs: 60000 })
-  t.deepEqual(result, { value: [0, 1, 2, 3] })
+  t.deepEqual(result, { value: [0, 1, 2, 3], lockPassed: true })
   t.is(code, 0)
 })

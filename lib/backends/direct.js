@@ -23,7 +23,9 @@ class DirectBackend extends BatchingBackend {
    */
   constructor(store, { timeout, connectTimeout, maxValueSize, serialization, onClose = null }) {
     const limits = { maxValueSize, serialization }
-    super(storeTransport(store), { timeout, connectTimeout, serialization, ready: limits, onClose })
+    // keepAlive: most replies come at once, but a lock that must wait is answered later by a push,
+    // and nothing else holds this process's event loop for it (the push callback is weak).
+    super(storeTransport(store), { timeout, connectTimeout, serialization, ready: limits, onClose, keepAlive: true })
   }
 }
 

@@ -230,6 +230,15 @@ export interface StoreStats extends Counters {
   namespaces: Record<string, Counters>
 }
 
+export interface GetOrSetOptions {
+  /** The stored value's TTL in ms (default: none, or the namespace's ns(name, {ttl})). */
+  ttl?: number | undefined
+  /** How long fn may run, in ms, before another process may compute it instead (default 30000). */
+  lease?: number | undefined
+  /** How long a caller waits for its turn, in ms (default 30000; then ERR_LOCK_TIMEOUT). */
+  wait?: number | undefined
+}
+
 export interface LockOptions {
   /** How long the lock is held at most, in ms (default 30000). */
   lease?: number | undefined
@@ -446,6 +455,15 @@ export interface Controller<S extends CallbackStyle = 'value'> extends EventEmit
   lock(key: Key, callback: Callback<S, Lock>): Promise<Lock>
   /** Runs `fn` holding the lock on `key` and releases it when `fn` settles; answers what `fn` answered. */
   withLock<T>(key: Key, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T>
+  /**
+   * The value of `key`; when it is missing, `fn()` computes it once across every process of the
+   * store (single flight on a lock of its own): the others wait their turn and get the value it
+   * stored, or the error it threw (with `computedElsewhere: true`). Nothing is stored when `fn`
+   * throws or answers undefined. `ttl` is the stored value's TTL; `lease` bounds how long `fn` may
+   * run before another process may compute (default 30000); `wait` how long a caller waits its turn
+   * (default 30000, then ERR_LOCK_TIMEOUT).
+   */
+  getOrSet<T>(key: Key, fn: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T>
   /**
    * Calls `listener` for every change of a key of this namespace matching `pattern` (a key, or a
    * glob as keys()), made by any process, in the order the store applied them.

@@ -22,6 +22,7 @@ const { SharedMemoryError, shown } = require('./errors')
 const { checkGlob } = require('./glob')
 const { Lock } = require('./lock')
 const { Request } = require('./ops')
+const { getOrSet } = require('./single-flight')
 
 /** Defaults of lock(): how long a lock is held at most, and how long to wait for it (ms). */
 const LOCK_LEASE = 30000
@@ -301,6 +302,16 @@ class Controller extends EventEmitter {
     } finally {
       await lock.release().catch(noop)
     }
+  }
+
+  /**
+   * getOrSet(key, fn[, {ttl, lease, wait}]) → the value of `key`; when it is
+   * missing, `fn()` computes it once across every process (the others wait
+   * their turn and get what it stored, or the error it threw), and it is
+   * stored with `ttl`. lib/single-flight.js.
+   */
+  getOrSet(key, fn, options) {
+    return getOrSet(this, key, fn, options)
   }
 
   /**

@@ -203,3 +203,13 @@ onRedis.ns('users').watch('*', (event) => {
   void key
   void value
 })
+
+// getOrSet: the value's type is fn's; options are checked.
+async function singleFlight(): Promise<void> {
+  const report: { total: number } = await sm.getOrSet('report', async () => ({ total: 1 }), { ttl: 60_000 })
+  const n: number = await sm.getOrSet('n', () => 1)
+  // @ts-expect-error ttl is a number
+  await sm.getOrSet('n', () => 1, { ttl: '5' })
+  void [report, n]
+}
+void singleFlight

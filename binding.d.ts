@@ -21,6 +21,8 @@ export declare class NativeClient {
    * answer false.
    */
   close(): void
+  /** Batches sent (with `send` or `request`) and not answered yet. */
+  get unanswered(): number
   /** Sends a batch; answers false when the connection is broken. */
   send(batch: string): boolean
   /**
@@ -102,6 +104,12 @@ export declare class SharedReader {
   /** Whether enough reads wait to be reported that they should go now. */
   get usesFull(): boolean
   /**
+   * Forgets the entries read since the last report (their uses are lost:
+   * recency stays as it was) but keeps the hit and miss counts; for when
+   * the host does not keep up with reports.
+   */
+  forgetUses(): void
+  /**
    * The reads written down since the last call, as the argument of a
    * `used` request (see `protocol`), or null when there are none.
    */
@@ -143,4 +151,6 @@ export interface StoreStats {
   deletes: number
   expirations: number
   evictions: number
+  /** Bytes of the shared segment's current generation (0: not published). */
+  segmentBytes: number
 }

@@ -23,6 +23,16 @@ for (const [name, env] of [
   })
 }
 
+for (const [name, env] of [
+  ['socket', { SM_TRANSPORT: 'socket' }],
+  ['ipc', { SM_TRANSPORT: 'ipc' }],
+]) {
+  test(`${name}: the segment grows past its first generation with the store, and every key is still read from it while the master is frozen`, async (t) => {
+    const { result } = await runFixture('shared-growth.js', [], { env })
+    t.deepEqual(result, { right: 20000, wrong: [], missing: true, entries: 20000, grew: true, empty: true })
+  })
+}
+
 test('relay mode: gets come from the manager\'s shared memory, even while it is frozen; writes wait for it', async (t) => {
   const { result } = await runFixture('shared-reads.js', [], { env: { SM_TRANSPORT: 'socket', SM_RELAY: '1' } })
   t.deepEqual(result.reads, reads)

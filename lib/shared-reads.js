@@ -74,6 +74,11 @@ class SharedReads {
     return report === null || report === undefined ? null : new Request('used', null, null, report)
   }
 
+  /** Drops the entries read since the last report (recency stays as it was), keeping the hit and miss counts. */
+  forgetUses() {
+    this.#reader.forgetUses()
+  }
+
   /** Unmaps the segment. */
   close() {
     this.#reader.close()

@@ -13,7 +13,8 @@ use parking_lot::Mutex;
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
-use crate::shm::{self, memfd::Mapping, reader::Reader, report::ReadReport, writer::Shape};
+use crate::shm::follow::{Following, ProcFd};
+use crate::shm::{self, memfd::Mapping, report::ReadReport, writer::Shape};
 use crate::socket::client::{ForeignServer, SocketClient};
 use crate::socket::server::{self, Server};
 use crate::store::clock;
@@ -46,6 +47,8 @@ pub struct StoreStats {
   pub deletes: f64,
   pub expirations: f64,
   pub evictions: f64,
+  /// Bytes of the shared segment's current generation (0: not published).
+  pub segment_bytes: f64,
 }
 
 /// A message the host pushes to a process its JavaScript serves (see `connect`).
@@ -137,8 +140,7 @@ impl NativeStore {
         .map_or(DEFAULT_MAX_VALUE_BYTES, |n| n as usize),
     };
     let host = Arc::new(if options.shared_reads == Some(true) {
-      let shape = Shape::for_store(&config);
-      Host::with_segment(config, shape)
+      Host::with_segment(config, Shape::first())
         .map_err(|err| Error::from_reason(format!("cannot create the shared segment: {err}")))?
     } else {
       Host::new(config)
@@ -173,10 +175,10 @@ impl NativeStore {
   /// into this store; answers how many.
   #[napi]
   pub fn import_from(&self, reader: &SharedReader) -> u32 {
-    reader
-      .reader
-      .as_ref()
-      .map_or(0, |reader| self.host.import(reader) as u32)
+    let Some(reader) = reader.reader.as_ref() else {
+      return 0;
+    };
+    self.host.import(reader.reader()) as u32
   }
 
   /// The owner number of this process's own requests.
@@ -262,6 +264,7 @@ impl NativeStore {
       deletes: s.deletes as f64,
       expirations: s.expirations as f64,
       evictions: s.evictions as f64,
+      segment_bytes: self.host.segment_bytes() as f64,
     }
   }
 }
@@ -287,7 +290,7 @@ pub fn fail_batch(batch: String, code: String, message: String) -> String {
 #[napi]
 pub struct SharedReader {
   /// None once closed: the mapping is gone.
-  reader: Option<Reader<Mapping>>,
+  reader: Option<Following<Mapping, ProcFd>>,
   buffer: Vec<u8>,
   uses: ReadReport,
 }
@@ -298,14 +301,14 @@ impl SharedReader {
   /// A read of an entry is reported as a use at most once per `windowMs`.
   #[napi(constructor)]
   pub fn new(pid: u32, fd: i32, window_ms: f64) -> Result<Self> {
-    let reader = shm::open_published(pid, fd).map_err(|err| {
+    let reader = Following::open(ProcFd { pid, fd }).map_err(|err| {
       Error::from_reason(format!(
         "cannot map the shared segment of process {pid}: {err}"
       ))
     })?;
     let window = Duration::from_secs_f64(window_ms.clamp(1.0, 60_000.0) / 1000.0);
     Ok(SharedReader {
-      uses: ReadReport::new(reader.capacity(), window),
+      uses: ReadReport::new(reader.reader().capacity(), window),
       reader: Some(reader),
       buffer: Vec::new(),
     })
@@ -340,6 +343,14 @@ impl SharedReader {
     self.uses.full()
   }
 
+  /// Forgets the entries read since the last report (their uses are lost:
+  /// recency stays as it was) but keeps the hit and miss counts; for when
+  /// the host does not keep up with reports.
+  #[napi]
+  pub fn forget_uses(&mut self) {
+    self.uses.forget_slots();
+  }
+
   /// The reads written down since the last call, as the argument of a
   /// `used` request (see `protocol`), or null when there are none.
   #[napi]
@@ -356,11 +367,14 @@ impl SharedReader {
   fn look(&mut self, key: &str) -> Result<Option<shm::reader::Found>> {
     let reader = self
       .reader
-      .as_ref()
+      .as_mut()
       .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
-    reader
+    let found = reader
       .get(key.as_bytes(), clock::now_ms(), &mut self.buffer)
-      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))
+      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
+    // A new generation numbers its slots anew.
+    self.uses.resize(reader.reader().capacity());
+    Ok(found)
   }
 }
 
@@ -404,6 +418,12 @@ impl NativeClient {
   #[napi]
   pub fn close(&self) {
     self.client.close();
+  }
+
+  /// Batches sent (with `send` or `request`) and not answered yet.
+  #[napi(getter)]
+  pub fn unanswered(&self) -> f64 {
+    self.client.unanswered() as f64
   }
 
   /// Sends a batch; answers false when the connection is broken.

@@ -37,6 +37,14 @@ const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
 const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
 const ANSWER_AT_ONCE = 256
+/**
+ * Reports of reads are held back while this many batches wait for their
+ * replies on a transport that counts them (the socket): a host that stopped
+ * reading must not fill the socket with them (a write would then block
+ * until the connection is given up). Past that, held-back entries are
+ * forgotten once a report is full: recency stays as it was, counts are kept.
+ */
+const MAX_UNANSWERED = 4
 /** What #readShared answers when the segment cannot answer. */
 const NOT_SHARED = Symbol('not shared')
 
@@ -512,6 +520,11 @@ class BatchingBackend {
    * pending entry and never count as in flight: their replies are dropped.
    */
   #queueUses() {
+    const transport = this.#transport
+    if (typeof transport.unanswered === 'function' && transport.unanswered() >= MAX_UNANSWERED) {
+      if (this.#reads.full) this.#reads.forgetUses()
+      return // still pending: sent with a later request, or on the next turn
+    }
     this.#usesPending = false
     const used = this.#reads.takeUses()
     if (used === null) return

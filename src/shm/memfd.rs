@@ -136,3 +136,15 @@ pub fn map_read_only(fd: &OwnedFd) -> io::Result<Mapping> {
   let bytes = usize::try_from(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
   Mapping::map(fd, bytes, false)
 }
+
+/// Makes descriptor `to` name what `from` names (atomically: whoever opens
+/// `to` meanwhile gets one or the other, never neither); `from` stays open.
+pub fn replace(from: &OwnedFd, to: &OwnedFd) -> io::Result<()> {
+  // SAFETY: two open descriptors of ours; `to` is closed and reopened in
+  // one step by the kernel, and stays owned by its OwnedFd.
+  let done = unsafe { libc::dup3(from.as_raw_fd(), to.as_raw_fd(), libc::O_CLOEXEC) };
+  if done < 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok(())
+}

@@ -66,6 +66,21 @@ impl<R: Region> Reader<R> {
     self.generation
   }
 
+  /// 0 while this segment is current; else the generation that replaced
+  /// it, or [`CLOSED`].
+  pub fn superseded(&self) -> u64 {
+    self.words()[H_SUPERSEDED].load(Ordering::Acquire)
+  }
+
+  /// Who writes this segment: its process id and its start (store ms).
+  pub fn writer(&self) -> (u64, u64) {
+    let words = self.words();
+    (
+      words[H_WRITER_PID].load(Ordering::Relaxed),
+      words[H_WRITER_START].load(Ordering::Relaxed),
+    )
+  }
+
   /// The writer's last sign of life, in store milliseconds.
   pub fn heartbeat(&self) -> u64 {
     self.words()[H_HEARTBEAT].load(Ordering::Acquire)

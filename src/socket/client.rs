@@ -152,6 +152,12 @@ impl SocketClient {
     })
   }
 
+  /// Frames sent on the main connection and not answered yet.
+  pub fn unanswered(&self) -> u64 {
+    let sent = self.writer.lock().sent;
+    sent.saturating_sub(self.shared.slot.lock().received)
+  }
+
   /// Sends a batch whose reply goes to `on_reply`.
   pub fn send(&self, batch: &[u8]) -> io::Result<()> {
     let mut writer = self.writer.lock();

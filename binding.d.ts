@@ -86,10 +86,18 @@ export declare class NativeStore {
  */
 export declare class SharedReader {
   /**
-   * Maps the segment process `pid` publishes as its descriptor `fd`.
-   * A read of an entry is reported as a use at most once per `windowMs`.
+   * Maps the segment process `pid` publishes as its descriptor `fd`:
+   * passed over the socket `socketName` (with `token`) when there is one,
+   * else opened as `/proc/<pid>/fd/<fd>`. A read of an entry is reported
+   * as a use at most once per `windowMs`.
    */
-  constructor(pid: number, fd: number, windowMs: number)
+  constructor(pid: number, fd: number, windowMs: number, socketName?: string | undefined | null, token?: string | undefined | null)
+  /**
+   * Moves to the host's current generation of the segment if the one
+   * mapped was superseded (cheap when it was not: one load); answers
+   * whether the mapped one is current.
+   */
+  refresh(): boolean
   /** Unmaps the segment now rather than when this object is collected. */
   close(): void
   /**

@@ -25,12 +25,21 @@ const USE_WINDOW_MS = 1000
 class SharedReads {
   #reader
 
-  /** Maps the segment a host announced ({pid, fd, window}); null when it cannot be mapped (another host, a closed one). */
-  static open(segment) {
+  /**
+   * Maps the segment a host announced ({pid, fd, window}); null when it
+   * cannot be mapped (another host, a closed one). With the host's
+   * `socket` ({name, token}), its descriptor is passed over the socket
+   * (SCM_RIGHTS, after the same user and token checks as any connection);
+   * without (a worker on cluster IPC, whose host serves no socket), it is
+   * opened as /proc/<pid>/fd/<fd>, which the kernel allows only to a
+   * process of the same user that may trace the host.
+   */
+  static open(segment, socket = null) {
     if (!segment || !Number.isInteger(segment.pid) || !Number.isInteger(segment.fd)) return null
     const window = typeof segment.window === 'number' && segment.window > 0 ? segment.window : USE_WINDOW_MS
+    const over = socket && typeof socket.name === 'string' && typeof socket.token === 'string' ? socket : null
     try {
-      return new SharedReads(new SharedReader(segment.pid, segment.fd, window))
+      return new SharedReads(new SharedReader(segment.pid, segment.fd, window, over && over.name, over && over.token))
     } catch {
       return null
     }
@@ -61,6 +70,18 @@ class SharedReads {
     } catch {
       return null
     }
+  }
+
+  /**
+   * Moves to the host's current generation if the segment was outgrown
+   * (one load when it was not). Called whenever a reply arrives: the host
+   * is alive then, so the descriptor is asked for while it can answer,
+   * not at the next read, which may come while it is busy or stopped.
+   */
+  refresh() {
+    try {
+      this.#reader.refresh()
+    } catch {}
   }
 
   /** Whether so many reads wait to be reported that they should be sent now. */

@@ -13,9 +13,10 @@ use parking_lot::Mutex;
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
-use crate::shm::follow::{Following, ProcFd};
+use crate::shm::follow::{Following, ProcFd, Source};
 use crate::shm::{self, memfd::Mapping, report::ReadReport, writer::Shape};
 use crate::socket::client::{ForeignServer, SocketClient};
+use crate::socket::rights::OverSocket;
 use crate::socket::server::{self, Server};
 use crate::store::clock;
 use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
@@ -290,18 +291,33 @@ pub fn fail_batch(batch: String, code: String, message: String) -> String {
 #[napi]
 pub struct SharedReader {
   /// None once closed: the mapping is gone.
-  reader: Option<Following<Mapping, ProcFd>>,
+  reader: Option<Following<Mapping, Box<dyn Source<Mapping> + Send>>>,
   buffer: Vec<u8>,
   uses: ReadReport,
 }
 
 #[napi]
 impl SharedReader {
-  /// Maps the segment process `pid` publishes as its descriptor `fd`.
-  /// A read of an entry is reported as a use at most once per `windowMs`.
+  /// Maps the segment process `pid` publishes as its descriptor `fd`:
+  /// passed over the socket `socketName` (with `token`) when there is one,
+  /// else opened as `/proc/<pid>/fd/<fd>`. A read of an entry is reported
+  /// as a use at most once per `windowMs`.
   #[napi(constructor)]
-  pub fn new(pid: u32, fd: i32, window_ms: f64) -> Result<Self> {
-    let reader = Following::open(ProcFd { pid, fd }).map_err(|err| {
+  pub fn new(
+    pid: u32,
+    fd: i32,
+    window_ms: f64,
+    socket_name: Option<String>,
+    token: Option<String>,
+  ) -> Result<Self> {
+    let source: Box<dyn Source<Mapping> + Send> = match (socket_name, token) {
+      (Some(name), Some(token)) => Box::new(OverSocket {
+        name,
+        token: token.into_bytes().into(),
+      }),
+      _ => Box::new(ProcFd { pid, fd }),
+    };
+    let reader = Following::open(source).map_err(|err| {
       Error::from_reason(format!(
         "cannot map the shared segment of process {pid}: {err}"
       ))
@@ -312,6 +328,19 @@ impl SharedReader {
       reader: Some(reader),
       buffer: Vec::new(),
     })
+  }
+
+  /// Moves to the host's current generation of the segment if the one
+  /// mapped was superseded (cheap when it was not: one load); answers
+  /// whether the mapped one is current.
+  #[napi]
+  pub fn refresh(&mut self) -> bool {
+    let Some(reader) = self.reader.as_mut() else {
+      return false;
+    };
+    let current = reader.follow(clock::now_ms());
+    self.uses.resize(reader.reader().capacity());
+    current
   }
 
   /// Unmaps the segment now rather than when this object is collected.

@@ -321,13 +321,15 @@ class BatchingBackend {
 
   /**
    * The host serves the store; `limits` carries its maxValueSize and
-   * serialization, and the segment it publishes its store to, if it does.
+   * serialization, the segment it publishes its store to, if it does, and
+   * its socket ({name, token}), if it serves one: the segment's descriptor
+   * is passed over it.
    */
   hostReady(limits) {
     if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
     this.#dropLostSegment()
-    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment)
+    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment, limits.socket)
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
@@ -359,6 +361,7 @@ class BatchingBackend {
       return // not from us; our requests will time out rather than be guessed at
     }
     if (!Array.isArray(replies)) return
+    if (this.#reads !== null) this.#reads.refresh() // a write may have made the segment grow
     for (const reply of replies) {
       const entry = Array.isArray(reply) && this.#pending.take(reply[0])
       if (!entry) continue // answered already, timed out, or not ours

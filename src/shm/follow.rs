@@ -37,6 +37,12 @@ impl Source<Mapping> for ProcFd {
   }
 }
 
+impl<R: Region> Source<R> for Box<dyn Source<R> + Send> {
+  fn open(&mut self) -> io::Result<Reader<R>> {
+    (**self).open()
+  }
+}
+
 pub struct Following<R: Region, S: Source<R>> {
   reader: Reader<R>,
   source: S,

@@ -1,8 +1,9 @@
 //! The operating-system part of a segment: an anonymous memory file
 //! (`memfd_create`), which has no name in any filesystem, so nothing is
 //! left behind when processes die; sealed against shrinking and growing,
-//! so a reader's mapping can never lose pages under it (no SIGBUS); mapped
-//! read-write by its writer and read-only by everyone else.
+//! so a reader's mapping can never lose pages under it (no SIGBUS), and
+//! against any write but through its writer's mapping; mapped read-write by
+//! its writer and read-only by everyone else.
 
 use std::fs::File;
 use std::io;
@@ -111,6 +112,11 @@ pub fn create(name: &str, bytes: usize) -> io::Result<(OwnedFd, Mapping)> {
     return Err(io::Error::last_os_error());
   }
   let mapping = Mapping::map(&fd, bytes, true)?;
+  // Now that the writer has its mapping, nobody may write the file by any
+  // other way, nor map it writable again (Linux 5.1 and later; older
+  // kernels refuse the seal, and readers' descriptors are read-only anyway).
+  // SAFETY: as above.
+  unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_FUTURE_WRITE) };
   Ok((fd, mapping))
 }
 

@@ -184,9 +184,18 @@ impl mirror::Generations<Arc<Mapping>> for Memfds {
 
 /// Opens, read-only, the segment that process `pid` publishes as its
 /// descriptor `fd` (the same user's process: the kernel checks).
+/// This is the fallback for processes that have no socket to the host
+/// (workers on cluster IPC): the kernel allows it to the same user when it
+/// may also trace the host (its ptrace access check).
 pub fn open_published(pid: u32, fd: i32) -> io::Result<reader::Reader<Mapping>> {
   let file = std::fs::File::open(format!("/proc/{pid}/fd/{fd}"))?;
-  let mapping = memfd::map_read_only(&OwnedFd::from(file))?;
+  open_fd(&OwnedFd::from(file))
+}
+
+/// Maps, read-only, the segment `fd` is a descriptor of (one passed over
+/// the socket: see [`crate::socket::rights`]).
+pub fn open_fd(fd: &OwnedFd) -> io::Result<reader::Reader<Mapping>> {
+  let mapping = memfd::map_read_only(fd)?;
   reader::Reader::open(mapping).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
 }
 

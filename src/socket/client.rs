@@ -321,7 +321,7 @@ impl ForeignServer {
 }
 
 /// Fails with a [`ForeignServer`] unless the peer runs as our own user.
-fn check_server_user(stream: &Stream) -> io::Result<()> {
+pub(crate) fn check_server_user(stream: &Stream) -> io::Result<()> {
   // SAFETY: geteuid has no preconditions and cannot fail.
   let me = unsafe { libc::geteuid() };
   let uid = stream.peer_creds().ok().and_then(|creds| creds.euid());

@@ -107,6 +107,13 @@ export declare class SharedReader {
    * (replaced, closed, or a slot the writer left locked): then ask the host.
    */
   get(key: string): string | null
+  /**
+   * What `ttl` answers for `key` (as `get` takes it): -2 missing or
+   * expired, -1 no TTL, else the milliseconds left. Not a read to report
+   * (the host counts none for `ttl` either). Throws when the segment
+   * cannot answer (as `get`, and with idle expiry): then ask the host.
+   */
+  ttl(key: string): number
   /** As `get`, but not a read to report (`has`). */
   peek(key: string): string | null
   /** Whether enough reads wait to be reported that they should go now. */

@@ -63,6 +63,19 @@ class SharedReads {
     return this.#read('peek', ns, key)
   }
 
+  /**
+   * What ttl() answers for `key` in `ns`: -2 (missing or expired), -1 (no
+   * TTL) or the ms left; null when the segment cannot answer (as get(),
+   * and always with idle expiry, whose deadlines are not TTLs): ask the host.
+   */
+  ttl(ns, key) {
+    try {
+      return this.#reader.ttl(ns === null ? key : JSON.stringify(ns) + key)
+    } catch {
+      return null
+    }
+  }
+
   #read(how, ns, key) {
     try {
       const text = this.#reader[how](ns === null ? key : JSON.stringify(ns) + key)

@@ -360,6 +360,23 @@ impl SharedReader {
     Ok(found.map(|_| self.take_text()))
   }
 
+  /// What `ttl` answers for `key` (as `get` takes it): -2 missing or
+  /// expired, -1 no TTL, else the milliseconds left. Not a read to report
+  /// (the host counts none for `ttl` either). Throws when the segment
+  /// cannot answer (as `get`, and with idle expiry): then ask the host.
+  #[napi(catch_unwind)]
+  pub fn ttl(&mut self, key: String) -> Result<f64> {
+    let reader = self
+      .reader
+      .as_mut()
+      .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
+    let ttl = reader
+      .ttl(key.as_bytes(), clock::now_ms(), &mut self.buffer)
+      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
+    self.uses.resize(reader.reader().capacity());
+    Ok(ttl as f64)
+  }
+
   /// As `get`, but not a read to report (`has`).
   #[napi(catch_unwind)]
   pub fn peek(&mut self, key: String) -> Result<Option<String>> {

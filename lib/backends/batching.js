@@ -32,7 +32,7 @@ const { SharedReads } = require('../shared-reads')
 const { Subscriptions } = require('../subscriptions')
 
 /** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
-const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
+const SHARED_READS = Object.freeze({ get: true, has: true, mget: true, ttl: true })
 /** A batch of more requests than this means the process pipelines: its async reads join batches (see request()). */
 const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
@@ -477,13 +477,17 @@ class BatchingBackend {
   }
 
   /**
-   * The store's answer to a get, has or mget read from the segment (as the
+   * The store's answer to a get, has, mget or ttl read from the segment (as the
    * reply would carry it), a Failure when it cannot be decoded, or
    * NOT_SHARED when the segment cannot answer (ask the host).
    */
   #readShared(request) {
     const reads = this.#reads
     try {
+      if (request.op === 'ttl') {
+        const left = reads.ttl(request.ns, request.key)
+        return left === null ? NOT_SHARED : left
+      }
       if (request.op === 'has') {
         const text = reads.peek(request.ns, request.key)
         return text === null ? NOT_SHARED : text !== undefined

@@ -80,6 +80,14 @@ impl<R: Region, S: Source<R>> Following<R, S> {
     }
   }
 
+  /// [`Reader::ttl`] from the writer's current generation (as `get`).
+  pub fn ttl(&mut self, key: &[u8], now: u64, out: &mut Vec<u8>) -> Result<i64, ShmError> {
+    match self.reader.ttl(key, now, out) {
+      Err(ShmError::Superseded) if self.follow(now) => self.reader.ttl(key, now, out),
+      other => other,
+    }
+  }
+
   /// Moves to the writer's current generation if the one read is
   /// superseded; answers whether the reader is on a current one now.
   pub fn follow(&mut self, now: u64) -> bool {

@@ -33,6 +33,9 @@ pub const H_WRITER_START: usize = 7;
 pub const H_HEARTBEAT: usize = 8;
 /// Live entries (for readers' statistics only).
 pub const H_LIVE: usize = 9;
+/// 1 when the store expires idle entries: a record's deadline is then the
+/// earlier of its TTL and its idle deadline, so it does not tell the TTL.
+pub const H_SLIDING: usize = 10;
 
 /// `H_SUPERSEDED` of a segment its writer closed.
 pub const CLOSED: u64 = u64::MAX;

@@ -59,6 +59,9 @@ impl<S: Storage, R: Region> Mirrored<S, R> {
     generations: Option<Box<dyn Generations<R>>>,
     idle: Option<u64>,
   ) -> Self {
+    if let Some(segment) = &segment {
+      segment.mark_sliding(idle.is_some());
+    }
     Mirrored {
       inner,
       segment,
@@ -109,6 +112,7 @@ impl<S: Storage, R: Region> Mirrored<S, R> {
     let Ok(mut next) = generations.create(shape, old.generation() + 1) else {
       return false;
     };
+    next.mark_sliding(idle.is_some());
     for (key, entry) in inner.entries() {
       let expires = shown(entry.expires, entry.touched, *idle);
       if next.set(key, entry.value, expires).is_err() {

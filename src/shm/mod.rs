@@ -59,6 +59,9 @@ pub enum ShmError {
   Superseded,
   /// The entry's value is too large to be published: the host holds it.
   Elsewhere,
+  /// The store expires idle entries, so a record's deadline does not tell
+  /// its TTL: the host answers `ttl`.
+  Sliding,
 }
 
 impl fmt::Display for ShmError {
@@ -69,6 +72,7 @@ impl fmt::Display for ShmError {
       ShmError::Corrupt => "the shared segment holds an offset or length that does not fit",
       ShmError::Superseded => "the shared segment was replaced or closed by its writer",
       ShmError::Elsewhere => "the value is too large for the shared segment: the host holds it",
+      ShmError::Sliding => "with idle expiry, the shared segment does not show TTLs",
     })
   }
 }

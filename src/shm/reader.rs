@@ -102,6 +102,43 @@ impl<R: Region> Reader<R> {
     out: &mut Vec<u8>,
     recheck: bool,
   ) -> Result<Option<Found>, ShmError> {
+    match self.find(key, now, out, recheck)? {
+      None => Ok(None),
+      Some(Live {
+        elsewhere: true, ..
+      }) => Err(ShmError::Elsewhere),
+      Some(Live { found, .. }) => {
+        out.drain(..key.len());
+        Ok(Some(found))
+      }
+    }
+  }
+
+  /// What the store's `ttl` answers for `key` at store millisecond `now`:
+  /// -2 when it is missing or expired, -1 when it has no TTL, else the
+  /// milliseconds left. [`ShmError::Sliding`] when records' deadlines
+  /// include idle deadlines (they do not tell the TTL: ask the host).
+  /// `out` is scratch space.
+  pub fn ttl(&self, key: &[u8], now: u64, out: &mut Vec<u8>) -> Result<i64, ShmError> {
+    if self.words()[H_SLIDING].load(Ordering::Acquire) != 0 {
+      return Err(ShmError::Sliding);
+    }
+    Ok(match self.find(key, now, out, true)? {
+      None => -2,
+      Some(Live { expires: NEVER, .. }) => -1,
+      Some(Live { expires, .. }) => i64::try_from(expires - now).unwrap_or(i64::MAX),
+    })
+  }
+
+  /// The live entry of `key` (not expired by `now`): `out` then holds its
+  /// key's bytes and its value's.
+  fn find(
+    &self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    recheck: bool,
+  ) -> Result<Option<Live>, ShmError> {
     if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Superseded);
     }
@@ -117,14 +154,16 @@ impl<R: Region> Reader<R> {
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
         Slot::Match {
-          elsewhere: true, ..
-        } => return Err(ShmError::Elsewhere),
-        Slot::Match { .. } => {
-          out.drain(..key.len());
-          return Ok(Some(Found {
-            slot: slot as u32,
-            hash,
-          }));
+          expires, elsewhere, ..
+        } => {
+          return Ok(Some(Live {
+            found: Found {
+              slot: slot as u32,
+              hash,
+            },
+            expires,
+            elsewhere,
+          }))
         }
       }
     }
@@ -252,6 +291,12 @@ impl<R: Region> Reader<R> {
     load_bytes(self.words(), at + RECORD_HEAD_WORDS, bytes, out)?;
     Some(expires)
   }
+}
+
+struct Live {
+  found: Found,
+  expires: u64,
+  elsewhere: bool,
 }
 
 enum Slot {

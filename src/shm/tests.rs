@@ -411,6 +411,7 @@ mod mirrored {
 
   /// (The segment starts too small for the keys, so it grows during the run.)
   fn same_answers(config: StoreConfig) {
+    let sliding = config.idle_expiry.is_some();
     let (store, mut reader) = published(
       config,
       Shape {
@@ -454,6 +455,12 @@ mod mirrored {
         let k = key(i);
         let seen = reader.get(&k, now, &mut out).unwrap().map(|_| out.clone());
         assert_eq!(seen.as_deref(), tx.peek(&k), "step {step}, key {i}");
+        let ttl = reader.ttl(&k, now, &mut out);
+        if sliding {
+          assert_eq!(ttl, Err(ShmError::Sliding), "the host answers ttl then");
+        } else {
+          assert_eq!(ttl, Ok(tx.ttl(&k)), "ttl: step {step}, key {i}");
+        }
       }
     }
     assert!(reader.reader().generation() > 1, "it grew");

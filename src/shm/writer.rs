@@ -125,6 +125,11 @@ impl<R: Region> Writer<R> {
     &self.region
   }
 
+  /// Says whether records' deadlines include an idle deadline (see [`H_SLIDING`]).
+  pub fn mark_sliding(&self, sliding: bool) {
+    self.words()[H_SLIDING].store(u64::from(sliding), Ordering::Release);
+  }
+
   /// Which generation of its writer's segments this is.
   pub fn generation(&self) -> u64 {
     self.words()[H_GENERATION].load(Ordering::Relaxed)

@@ -204,4 +204,6 @@ pub fn open_fd(fd: &OwnedFd) -> io::Result<reader::Reader<Mapping>> {
 }
 
 #[cfg(test)]
+mod stress;
+#[cfg(test)]
 mod tests;

@@ -229,7 +229,7 @@ fn a_memfd_segment_is_read_through_a_read_only_mapping() {
 
 /// A value of the stress test: `key|version|filler|checksum`, so any mix
 /// of two writes is caught.
-fn stamped(key: usize, version: u64) -> Vec<u8> {
+pub(super) fn stamped(key: usize, version: u64) -> Vec<u8> {
   let body = format!(
     "{key}|{version}|{}",
     "f".repeat((key * 7 + version as usize) % 90)
@@ -237,7 +237,7 @@ fn stamped(key: usize, version: u64) -> Vec<u8> {
   format!("{body}|{:016x}", crate::store::hash_key(body.as_bytes())).into_bytes()
 }
 
-fn check(key: usize, value: &[u8]) -> Option<u64> {
+pub(super) fn check(key: usize, value: &[u8]) -> Option<u64> {
   let text = std::str::from_utf8(value).ok()?;
   let (body, sum) = text.rsplit_once('|')?;
   if format!("{:016x}", crate::store::hash_key(body.as_bytes())) != sum {

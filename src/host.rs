@@ -513,4 +513,60 @@ mod tests {
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(stats[0][2]["segmentBytes"], host.segment_bytes());
   }
+
+  /// The writer of a segment SIGKILLed during a write storm (another
+  /// process: see src/shm/stress.rs).
+  mod killed {
+    use super::*;
+    use crate::shm::stress::{check, key, writer, KEYS};
+    use std::time::Duration;
+
+    #[test]
+    fn a_host_killed_mid_storm_leaves_a_segment_readers_survive_and_a_new_host_takes_over() {
+      let (mut w, _out, pid, fd) = writer(Duration::from_secs(600));
+      let reader = crate::shm::open_published(pid, fd).unwrap();
+      // Wait until the storm is well under way: every key written many times.
+      let deadline = Instant::now() + Duration::from_secs(60);
+      let mut out = Vec::new();
+      loop {
+        assert!(Instant::now() < deadline, "the writer never got going");
+        if let Ok(Some(_)) = reader.get(&key(KEYS - 1), clock::now_ms(), &mut out) {
+          if check(KEYS - 1, &out).is_some_and(|version| version > 1000) {
+            break;
+          }
+        }
+        std::thread::yield_now();
+      }
+      w.kill().unwrap(); // SIGKILL, mid-write most likely
+      w.wait().unwrap();
+      // The mapping outlives its writer. Every key is a checked value, or (a
+      // slot the writer died in) an error after a bounded wait: never torn.
+      let (mut whole, mut busy) = (0, 0);
+      for i in 0..KEYS {
+        match reader.get(&key(i), clock::now_ms(), &mut out) {
+          Ok(Some(_)) => {
+            assert!(
+              check(i, &out).is_some(),
+              "key {i}: a torn value after the kill"
+            );
+            whole += 1;
+          }
+          Err(crate::shm::ShmError::Busy) => busy += 1,
+          other => panic!("key {i}: {other:?}"),
+        }
+      }
+      assert!(busy <= 1, "the writer was inside one slot at most");
+      eprintln!("after SIGKILL mid-storm: {whole} keys whole, {busy} slot left locked");
+      assert_eq!(whole + busy, KEYS);
+      // A new host takes the dead one's entries over, each one whole.
+      let host = Host::new(crate::store::StoreConfig::default());
+      assert_eq!(host.import(&reader), whole);
+      let tx = host.store().begin();
+      for i in 0..KEYS {
+        if let Some(value) = tx.peek(&key(i)) {
+          assert!(check(i, value).is_some(), "key {i}: taken over torn");
+        }
+      }
+    }
+  }
 }

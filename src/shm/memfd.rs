@@ -5,13 +5,11 @@
 //! against any write but through its writer's mapping; mapped read-write by
 //! its writer and read-only by everyone else.
 
+use super::words::{AtomicU64, Region};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
-
-use super::words::Region;
 
 /// A shared mapping of a whole memory file.
 pub struct Mapping {

@@ -203,7 +203,9 @@ pub fn open_fd(fd: &OwnedFd) -> io::Result<reader::Reader<Mapping>> {
   reader::Reader::open(mapping).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
 }
 
-#[cfg(test)]
-mod stress;
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom;
+#[cfg(all(test, not(loom)))]
+pub(crate) mod stress;
+#[cfg(all(test, not(loom)))]
 mod tests;

@@ -2,16 +2,18 @@
 //! untrusted: each offset and length is checked against the mapping before
 //! use, every loop is bounded, and nothing here panics on what it reads.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
-
 use super::layout::*;
-use super::words::{load_bytes, Region};
+use super::words::{fence, load_bytes, pause, AtomicU64, Ordering, Region};
 use super::ShmError;
 
 /// Waits on a locked slot this many times (yielding the CPU every 64)
 /// before giving up with [`ShmError::Busy`]: a writer holds a slot for a
 /// few stores, so only a stopped writer gets anywhere near it.
+#[cfg(not(loom))]
 const MAX_SPINS: u32 = 1 << 16;
+/// (A loom model explores every interleaving: a few waits show them all.)
+#[cfg(loom)]
+const MAX_SPINS: u32 = 3;
 
 /// Where a value was found: enough to record a use of it (see
 /// [`crate::store::Use`]).
@@ -230,11 +232,7 @@ impl<R: Region> Reader<R> {
         if spins >= MAX_SPINS {
           return Err(ShmError::Busy);
         }
-        if spins % 64 == 0 {
-          std::thread::yield_now();
-        } else {
-          std::hint::spin_loop();
-        }
+        pause(spins);
         continue;
       }
       let unchanged = || {

@@ -237,7 +237,7 @@ pub(super) fn stamped(key: usize, version: u64) -> Vec<u8> {
   format!("{body}|{:016x}", crate::store::hash_key(body.as_bytes())).into_bytes()
 }
 
-pub(super) fn check(key: usize, value: &[u8]) -> Option<u64> {
+pub(crate) fn check(key: usize, value: &[u8]) -> Option<u64> {
   let text = std::str::from_utf8(value).ok()?;
   let (body, sum) = text.rsplit_once('|')?;
   if format!("{:016x}", crate::store::hash_key(body.as_bytes())) != sum {

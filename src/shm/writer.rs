@@ -3,11 +3,9 @@
 //! (free lists, the bump pointer) lives in its own heap, since readers
 //! never need it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{fence, AtomicU64, Ordering};
-
 use super::layout::*;
-use super::words::{store_bytes, Region};
+use super::words::{fence, store_bytes, AtomicU64, Ordering, Region};
+use std::collections::HashMap;
 
 /// The segment cannot take the entry: out of slots (past 7/8 of them,
 /// tombstones included) or out of arena. Nothing was changed; the storage

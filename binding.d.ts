@@ -105,6 +105,11 @@ export declare class SharedReader {
    * text, as JSON), or undefined when it is missing or expired; the read
    * is written down for `takeUses`. Throws when the segment cannot answer
    * (replaced, closed, or a slot the writer left locked): then ask the host.
+   *
+   * The thin path of every read from the segment: the key is copied into
+   * a buffer this reader keeps, the value read into another, and an ASCII
+   * value (most JSON text) becomes a Latin-1 string, which V8 takes
+   * without decoding UTF-8: no allocation in Rust per call.
    */
   get(key: string): string | null
   /**

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{JsString, JsValue};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
@@ -19,7 +20,7 @@ use crate::socket::client::{ForeignServer, SocketClient};
 use crate::socket::rights::OverSocket;
 use crate::socket::server::{self, Server};
 use crate::store::clock;
-use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
+use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
 use crate::sweeper::{self, Sweeper};
 
 /// How a store is bounded. Every field is optional.
@@ -292,7 +293,10 @@ pub fn fail_batch(batch: String, code: String, message: String) -> String {
 pub struct SharedReader {
   /// None once closed: the mapping is gone.
   reader: Option<Following<Mapping, Box<dyn Source<Mapping> + Send>>>,
+  /// The value read last.
   buffer: Vec<u8>,
+  /// The key of the read under way (kept between reads, so never allocated again).
+  key: Vec<u8>,
   uses: ReadReport,
 }
 
@@ -327,6 +331,7 @@ impl SharedReader {
       uses: ReadReport::new(reader.reader().capacity(), window),
       reader: Some(reader),
       buffer: Vec::new(),
+      key: Vec::new(),
     })
   }
 
@@ -353,11 +358,23 @@ impl SharedReader {
   /// text, as JSON), or undefined when it is missing or expired; the read
   /// is written down for `takeUses`. Throws when the segment cannot answer
   /// (replaced, closed, or a slot the writer left locked): then ask the host.
+  ///
+  /// The thin path of every read from the segment: the key is copied into
+  /// a buffer this reader keeps, the value read into another, and an ASCII
+  /// value (most JSON text) becomes a Latin-1 string, which V8 takes
+  /// without decoding UTF-8: no allocation in Rust per call.
   #[napi(catch_unwind)]
-  pub fn get(&mut self, key: String) -> Result<Option<String>> {
-    let found = self.look(&key)?;
-    self.uses.note(key.as_bytes(), found);
-    Ok(found.map(|_| self.take_text()))
+  pub fn get<'env>(&mut self, env: &'env Env, key: JsString<'_>) -> Result<Option<JsString<'env>>> {
+    let (key, len) = self.key_of(env, &key)?;
+    let found = self.look_bytes(&key[..len]);
+    if let Ok(found) = found {
+      self.uses.note(&key[..len], found);
+    }
+    self.key = key;
+    match found? {
+      None => Ok(None),
+      Some(_) => self.value_text(env).map(Some),
+    }
   }
 
   /// What `ttl` answers for `key` (as `get` takes it): -2 missing or
@@ -404,6 +421,48 @@ impl SharedReader {
     self.uses.take()
   }
 
+  /// The key text `key` (as UTF-8) in this reader's key buffer, taken out
+  /// of it for the call (give it back), and its length. Fails for a key
+  /// longer than any stored one (the host answers it).
+  fn key_of(&mut self, env: &Env, key: &JsString<'_>) -> Result<(Vec<u8>, usize)> {
+    let mut buffer = std::mem::take(&mut self.key);
+    // Room for the longest key, its terminating NUL, and one byte to tell
+    // a longer one; sized once (its length is kept: no zeroing per call).
+    if buffer.len() != MAX_KEY_BYTES + 2 {
+      buffer.resize(MAX_KEY_BYTES + 2, 0);
+    }
+    let mut len = 0usize;
+    // SAFETY: a string value of this call's env, and a buffer of the length given.
+    let status = unsafe {
+      napi::sys::napi_get_value_string_utf8(
+        env.raw(),
+        key.raw(),
+        buffer.as_mut_ptr().cast(),
+        buffer.len(),
+        &mut len,
+      )
+    };
+    if status != napi::sys::Status::napi_ok || len > MAX_KEY_BYTES {
+      self.key = buffer;
+      return Err(Error::new(
+        Status::InvalidArg,
+        "not a key the segment holds",
+      ));
+    }
+    Ok((buffer, len))
+  }
+
+  /// The value just read, as a JavaScript string: Latin-1 when it is ASCII.
+  fn value_text<'env>(&self, env: &'env Env) -> Result<JsString<'env>> {
+    if self.buffer.is_ascii() {
+      return env.create_string_latin1(&self.buffer);
+    }
+    match std::str::from_utf8(&self.buffer) {
+      Ok(text) => env.create_string(text),
+      Err(_) => env.create_string(String::from_utf8_lossy(&self.buffer)),
+    }
+  }
+
   /// The value just read, as text, moved out of the buffer (values are JSON text: UTF-8).
   fn take_text(&mut self) -> String {
     String::from_utf8(std::mem::take(&mut self.buffer))
@@ -411,12 +470,16 @@ impl SharedReader {
   }
 
   fn look(&mut self, key: &str) -> Result<Option<shm::reader::Found>> {
+    self.look_bytes(key.as_bytes())
+  }
+
+  fn look_bytes(&mut self, key: &[u8]) -> Result<Option<shm::reader::Found>> {
     let reader = self
       .reader
       .as_mut()
       .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
     let found = reader
-      .get(key.as_bytes(), clock::now_ms(), &mut self.buffer)
+      .get(key, clock::now_ms(), &mut self.buffer)
       .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
     // A new generation numbers its slots anew.
     self.uses.resize(reader.reader().capacity());

@@ -31,6 +31,19 @@ test('with a socket, the descriptor comes over it: the announced fd number is no
   store.stopServing()
 })
 
+test('values read back as the text stored: ASCII (as Latin-1) and not (as UTF-8); a key too long for any store goes to the host', (t) => {
+  const { store, socket, segment } = published()
+  store.applyBatch('[[1,"set","u",{"s":"été ✓ 😀"}],[2,"set","n",{"s":"plain"}]]')
+  const reads = SharedReads.open(segment, socket)
+  t.is(reads.get(null, '"u"'), '{"s":"été ✓ 😀"}')
+  t.is(reads.get(null, '"n"'), '{"s":"plain"}')
+  t.is(reads.get(null, '"missing"'), undefined)
+  t.is(reads.get(null, JSON.stringify('k'.repeat(70000))), null, 'ask the host')
+  t.is(reads.get(null, '"n"'), '{"s":"plain"}', 'and the next read is served again')
+  reads.close()
+  store.stopServing()
+})
+
 test('a wrong token gets no descriptor; without a socket, /proc is the fallback', (t) => {
   const { store, socket, segment } = published()
   const wrong = { name: socket.name, token: crypto.randomBytes(32).toString('hex') }

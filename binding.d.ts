@@ -21,6 +21,8 @@ export declare class NativeClient {
    * answer false.
    */
   close(): void
+  /** Batches sent (with `send` or `request`) and not answered yet. */
+  get unanswered(): number
   /** Sends a batch; answers false when the connection is broken. */
   send(batch: string): boolean
   /**
@@ -138,10 +140,18 @@ export declare class NativeStore {
  */
 export declare class SharedReader {
   /**
-   * Maps the segment process `pid` publishes as its descriptor `fd`.
-   * A read of an entry is reported as a use at most once per `windowMs`.
+   * Maps the segment process `pid` publishes as its descriptor `fd`:
+   * passed over the socket `socketName` (with `token`) when there is one,
+   * else opened as `/proc/<pid>/fd/<fd>`. A read of an entry is reported
+   * as a use at most once per `windowMs`.
    */
-  constructor(pid: number, fd: number, windowMs: number)
+  constructor(pid: number, fd: number, windowMs: number, socketName?: string | undefined | null, token?: string | undefined | null)
+  /**
+   * Moves to the host's current generation of the segment if the one
+   * mapped was superseded (cheap when it was not: one load); answers
+   * whether the mapped one is current.
+   */
+  refresh(): boolean
   /** Unmaps the segment now rather than when this object is collected. */
   close(): void
   /**
@@ -149,12 +159,30 @@ export declare class SharedReader {
    * text, as JSON), or undefined when it is missing or expired; the read
    * is written down for `takeUses`. Throws when the segment cannot answer
    * (replaced, closed, or a slot the writer left locked): then ask the host.
+   *
+   * The thin path of every read from the segment: the key is copied into
+   * a buffer this reader keeps, the value read into another, and an ASCII
+   * value (most JSON text) becomes a Latin-1 string, which V8 takes
+   * without decoding UTF-8: no allocation in Rust per call.
    */
   get(key: string): string | null
+  /**
+   * What `ttl` answers for `key` (as `get` takes it): -2 missing or
+   * expired, -1 no TTL, else the milliseconds left. Not a read to report
+   * (the host counts none for `ttl` either). Throws when the segment
+   * cannot answer (as `get`, and with idle expiry): then ask the host.
+   */
+  ttl(key: string): number
   /** As `get`, but not a read to report (`has`). */
   peek(key: string): string | null
   /** Whether enough reads wait to be reported that they should go now. */
   get usesFull(): boolean
+  /**
+   * Forgets the entries read since the last report (their uses are lost:
+   * recency stays as it was) but keeps the hit and miss counts; for when
+   * the host does not keep up with reports.
+   */
+  forgetUses(): void
   /**
    * The reads written down since the last call, as the argument of a
    * `used` request (see `protocol`), or null when there are none.
@@ -254,6 +282,8 @@ export interface StoreStats {
   deletes: number
   expirations: number
   evictions: number
+  /** Bytes of the shared segment's current generation (0: not published). */
+  segmentBytes: number
 }
 
 /** Removes what is published under `key`. */

@@ -227,6 +227,8 @@ export interface Counters {
 
 /** stats() of the whole store: the totals, and each namespace's counters ('' is the default namespace). */
 export interface StoreStats extends Counters {
+  /** Bytes of the shared segment's current generation (0 when the store is not published: sharedReads off). */
+  segmentBytes: number
   namespaces: Record<string, Counters>
 }
 

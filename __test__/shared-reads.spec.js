@@ -5,7 +5,13 @@ const test = require('ava')
 const { runFixture } = require('./helpers')
 
 // (The fixture's result travels as JSON: mget's undefined for a missing key arrives as null.)
-const hasAndMget = { has: [{ value: true }, { value: false }], mget: { value: [{ v: 3 }, null] } }
+// ttl of 't' (60 s), 'k' (none), a missing key, and one whose 1 ms TTL ran out (a miss at once, unswept).
+const hasAndMget = {
+  has: [{ value: true }, { value: false }],
+  mget: { value: [{ v: 3 }, null] },
+  ttl: ['left', { value: -1 }, { value: -2 }, { value: -2 }],
+  short: { undefined: true },
+}
 const reads = { first: { v: 1 }, sync: { v: 1 }, missing: true, ownWrite: { v: 2 }, ownSyncWrite: { v: 3 } }
 
 for (const [name, env] of [
@@ -16,15 +22,26 @@ for (const [name, env] of [
     const { result } = await runFixture('shared-reads.js', [], { env })
     t.deepEqual(result.reads, reads)
     const getSync = name === 'socket' ? { v: 3 } : 'not tried'
-    t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync, ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
+    const ttlSync = name === 'socket' ? 'left' : 'not tried'
+    t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync, ttlSync, ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
     // first, sync, 10 in the loop, and the two after the own writes: all hits wherever they were read.
     t.is(result.hits, 14)
     t.is(result.misses, 1)
   })
 }
 
+for (const [name, env] of [
+  ['socket', { SM_TRANSPORT: 'socket' }],
+  ['ipc', { SM_TRANSPORT: 'ipc' }],
+]) {
+  test(`${name}: the segment grows past its first generation with the store, and every key is still read from it while the master is frozen`, async (t) => {
+    const { result } = await runFixture('shared-growth.js', [], { env })
+    t.deepEqual(result, { right: 20000, wrong: [], missing: true, entries: 20000, grew: true, empty: true })
+  })
+}
+
 test('relay mode: gets come from the manager\'s shared memory, even while it is frozen; writes wait for it', async (t) => {
   const { result } = await runFixture('shared-reads.js', [], { env: { SM_TRANSPORT: 'socket', SM_RELAY: '1' } })
   t.deepEqual(result.reads, reads)
-  t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync: { v: 3 }, ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
+  t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync: { v: 3 }, ttlSync: 'left', ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
 })

@@ -7,8 +7,12 @@ function key(i) {
   return `key:${i}`
 }
 
-/** A ~100-byte JSON object for key i; `version` changes with each write. */
-function value(i, version = 0) {
+/**
+ * A ~100-byte JSON object for key i; `version` changes with each write.
+ * With `kind` 'string', a ~100-character string instead.
+ */
+function value(i, version = 0, kind = 'object') {
+  if (kind === 'string') return `${i}|${version}|user-${String(i).padStart(6, '0')}|user${i}@example.com|reader,writer|active|`.padEnd(100, '.')
   return {
     id: i,
     version,
@@ -21,12 +25,13 @@ function value(i, version = 0) {
 }
 
 /** Every preloaded [key, value] pair. */
-function entries(count) {
-  return Array.from({ length: count }, (_, i) => [key(i), value(i)])
+function entries(count, kind = 'object') {
+  return Array.from({ length: count }, (_, i) => [key(i), value(i, 0, kind)])
 }
 
 /** Whether a read of key i answered a value written for key i. */
-function isValue(i, v) {
+function isValue(i, v, kind = 'object') {
+  if (kind === 'string') return typeof v === 'string' && v.startsWith(`${i}|`)
   return v !== null && typeof v === 'object' && v.id === i
 }
 

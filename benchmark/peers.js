@@ -23,7 +23,7 @@ const PEERS = {
     label: 'sharedmemory getSync',
     ours: true,
     sync: true,
-    workloads: ['A'],
+    workloads: ['A', 'AS', 'AH'],
   },
   'sharedmemory-noshm': {
     adapter: 'sharedmemory',

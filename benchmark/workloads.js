@@ -25,7 +25,8 @@ const BIG_KEYS = 8
  */
 async function sequentialGet(client, ctx, sync) {
   const hist = new Histogram()
-  const keys = ctx.spec.keys
+  const { values, hot } = WORKLOADS[ctx.spec.workload]
+  const keys = hot || ctx.spec.keys // a hot set: the first `hot` of the preloaded keys
   let ops = 0
   let bad = 0
   for (let now = Date.now(); now < ctx.end; ) {
@@ -37,7 +38,7 @@ async function sequentialGet(client, ctx, sync) {
     if (now >= ctx.warmEnd && now < ctx.end) {
       ops++
       hist.record((t1 - t0) * 1000)
-      if (!data.isValue(i, v)) bad++
+      if (!data.isValue(i, v, values)) bad++
     }
   }
   return { ops, bad, hist }
@@ -100,6 +101,21 @@ const WORKLOADS = {
     title: 'sequential get, 1 in flight per worker',
     unit: 'ops/s',
     preload: true,
+    run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
+  },
+  AS: {
+    title: 'A with ~100-character string values (no JSON object to parse)',
+    unit: 'ops/s',
+    preload: true,
+    values: 'string',
+    run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
+  },
+  AH: {
+    title: 'A over a hot set: 1k of 100k preloaded keys (10 × --keys), ~100 B JSON',
+    unit: 'ops/s',
+    preload: true,
+    keysTimes: 10,
+    hot: 1000,
     run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
   },
   B: {

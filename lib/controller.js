@@ -388,9 +388,9 @@ class Controller extends EventEmitter {
     return { ttl }
   }
 
-  shapeStats({ total, namespaces }) {
+  shapeStats({ total, namespaces, segmentBytes = 0 }) {
     if (this.#namespace !== null) return namespaces[this.#namespace] || { ...zeroStats(total) }
-    return { ...total, namespaces }
+    return { ...total, segmentBytes, namespaces }
   }
 
   static {

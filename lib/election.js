@@ -163,6 +163,7 @@ class Election {
       maxValueSize: Number.isInteger(published.maxValueSize) ? published.maxValueSize : this.#config.maxValueSize,
       serialization: typeof published.serialization === 'string' ? published.serialization : 'json',
       segment: published.segment || null,
+      socket: this.current, // where the segment's descriptor is asked for
     }
     return { client: transport, limits }
   }

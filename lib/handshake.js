@@ -59,7 +59,12 @@ function join(backend, announced, { socket, timeout }, connect = tryConnect) {
     const transport = connect(announced.socket, { timeout })
     if (transport) backend.useTransport(transport)
   }
-  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization, segment: announced.segment })
+  backend.hostReady({
+    maxValueSize: announced.maxValueSize,
+    serialization: announced.serialization,
+    segment: announced.segment,
+    socket: announced.socket, // where the segment's descriptor is asked for, when the host serves a socket
+  })
 }
 
 /**

@@ -25,12 +25,21 @@ const USE_WINDOW_MS = 1000
 class SharedReads {
   #reader
 
-  /** Maps the segment a host announced ({pid, fd, window}); null when it cannot be mapped (another host, a closed one). */
-  static open(segment) {
+  /**
+   * Maps the segment a host announced ({pid, fd, window}); null when it
+   * cannot be mapped (another host, a closed one). With the host's
+   * `socket` ({name, token}), its descriptor is passed over the socket
+   * (SCM_RIGHTS, after the same user and token checks as any connection);
+   * without (a worker on cluster IPC, whose host serves no socket), it is
+   * opened as /proc/<pid>/fd/<fd>, which the kernel allows only to a
+   * process of the same user that may trace the host.
+   */
+  static open(segment, socket = null) {
     if (!segment || !Number.isInteger(segment.pid) || !Number.isInteger(segment.fd)) return null
     const window = typeof segment.window === 'number' && segment.window > 0 ? segment.window : USE_WINDOW_MS
+    const over = socket && typeof socket.name === 'string' && typeof socket.token === 'string' ? socket : null
     try {
-      return new SharedReads(new SharedReader(segment.pid, segment.fd, window))
+      return new SharedReads(new SharedReader(segment.pid, segment.fd, window, over && over.name, over && over.token))
     } catch {
       return null
     }
@@ -54,6 +63,19 @@ class SharedReads {
     return this.#read('peek', ns, key)
   }
 
+  /**
+   * What ttl() answers for `key` in `ns`: -2 (missing or expired), -1 (no
+   * TTL) or the ms left; null when the segment cannot answer (as get(),
+   * and always with idle expiry, whose deadlines are not TTLs): ask the host.
+   */
+  ttl(ns, key) {
+    try {
+      return this.#reader.ttl(ns === null ? key : JSON.stringify(ns) + key)
+    } catch {
+      return null
+    }
+  }
+
   #read(how, ns, key) {
     try {
       const text = this.#reader[how](ns === null ? key : JSON.stringify(ns) + key)
@@ -61,6 +83,18 @@ class SharedReads {
     } catch {
       return null
     }
+  }
+
+  /**
+   * Moves to the host's current generation if the segment was outgrown
+   * (one load when it was not). Called whenever a reply arrives: the host
+   * is alive then, so the descriptor is asked for while it can answer,
+   * not at the next read, which may come while it is busy or stopped.
+   */
+  refresh() {
+    try {
+      this.#reader.refresh()
+    } catch {}
   }
 
   /** Whether so many reads wait to be reported that they should be sent now. */
@@ -72,6 +106,11 @@ class SharedReads {
   takeUses() {
     const report = this.#reader.takeUses()
     return report === null || report === undefined ? null : new Request('used', null, null, report)
+  }
+
+  /** Drops the entries read since the last report (recency stays as it was), keeping the hit and miss counts. */
+  forgetUses() {
+    this.#reader.forgetUses()
   }
 
   /** Unmaps the segment. */

@@ -165,7 +165,7 @@ fn run_namespace_op<'t, S: Storage>(
     }
     Op::Stats => {
       let (total, namespaces) = tx.stats();
-      Reply::Stats(total, namespaces)
+      Reply::Stats(total, namespaces, tx.published_bytes() as u64)
     }
     _ => unreachable!("run_op runs the others"),
   })

@@ -30,7 +30,7 @@ use crate::protocol::{self, Replies};
 use crate::shm::memfd::Mapping;
 use crate::shm::mirror::Mirrored;
 use crate::shm::writer::Shape;
-use crate::shm::Published;
+use crate::shm::{Published, Publishing};
 use crate::snapshot::writer::{OnFailure, Persister, Plan, Source};
 use crate::snapshot::{self, Fill, Image, LoadError, Restored};
 use crate::store::{clock, Store, StoreConfig, Table};
@@ -78,18 +78,20 @@ impl Host {
 
   /// A host that also publishes its store to a shared segment of `shape`,
   /// which readers in other processes can map (see [`crate::shm`]).
+  /// Its first generation has `shape`; it grows with the store.
   pub fn with_segment(config: StoreConfig, shape: Shape) -> std::io::Result<Self> {
-    let (published, writer) = Published::create(shape)?;
-    Ok(Host::build(config, Some((published, writer))))
+    let (published, writer, generations) = Published::create(shape)?;
+    Ok(Host::build(config, Some((published, writer, generations))))
   }
 
-  /// A host over a segment and its writer, when it publishes one.
-  fn build(
-    config: StoreConfig,
-    published: Option<(Published, crate::shm::writer::Writer<Arc<Mapping>>)>,
-  ) -> Self {
-    let (segment, writer) = published.unzip();
-    let storage = Mirrored::new(Table::default(), writer, config.idle_ms());
+  /// A host over a segment, its writer and where its later generations
+  /// come from, when it publishes one.
+  fn build(config: StoreConfig, published: Option<Publishing>) -> Self {
+    let (segment, writer, generations) = match published {
+      Some((segment, writer, generations)) => (Some(segment), Some(writer), Some(generations)),
+      None => (None, None, None),
+    };
+    let storage = Mirrored::new(Table::default(), writer, generations, config.idle_ms());
     let store = Arc::new(Store::with_storage(config, storage));
     let peers = Arc::new(Peers::default());
     let watches = Arc::new(Watches::new(peers.clone()));
@@ -200,6 +202,11 @@ impl Host {
   /// The read-only descriptor of the segment this host publishes, if any.
   pub fn segment_fd(&self) -> Option<i32> {
     self.segment.as_ref().map(Published::read_only_fd)
+  }
+
+  /// Bytes of the current generation of the segment (0 when there is none).
+  pub fn segment_bytes(&self) -> usize {
+    self.segment.as_ref().map_or(0, Published::bytes)
   }
 
   /// Registers a connected process; its pushes go to the sink `sink_for`
@@ -496,8 +503,7 @@ mod tests {
       max_entries: Some(3),
       ..StoreConfig::default()
     };
-    let shape = Shape::for_store(&config);
-    let host = Host::with_segment(config, shape).unwrap();
+    let host = Host::with_segment(config, Shape::first()).unwrap();
     let fd = host.segment_fd().expect("published");
     let reader = crate::shm::open_published(std::process::id(), fd).unwrap();
     let read = |key: &str| {
@@ -550,11 +556,7 @@ mod tests {
 
   #[test]
   fn a_new_host_takes_over_what_the_old_one_published() {
-    let old = Host::with_segment(
-      StoreConfig::default(),
-      Shape::for_store(&StoreConfig::default()),
-    )
-    .unwrap();
+    let old = Host::with_segment(StoreConfig::default(), Shape::first()).unwrap();
     apply_batch(
       &old,
       r#"[[1,"set","a",{"x":1}],[2,"set","t",2,{"ttl":60000}],[3,"set","n",3,{"ns":"ns"}],[4,"set","gone",4],[5,"del","gone",0]]"#,
@@ -574,5 +576,108 @@ mod tests {
     assert!(ttl > 50_000 && ttl <= 60_000, "the deadline is kept: {ttl}");
     assert_eq!(replies[2], serde_json::json!([3, 1, 3]));
     assert_eq!(replies[3], serde_json::json!([4, 1, false]));
+  }
+
+  #[test]
+  fn the_segment_grows_with_the_store_and_readers_follow_it_by_its_one_descriptor() {
+    use crate::shm::follow::{Following, ProcFd};
+    let tiny = Shape {
+      capacity: 8,
+      arena_words: 64,
+    };
+    let host = Host::with_segment(StoreConfig::default(), tiny).unwrap();
+    let fd = host.segment_fd().unwrap();
+    let first = crate::shm::open_published(std::process::id(), fd).unwrap();
+    let first_bytes = host.segment_bytes();
+    let mut reader = Following::open(ProcFd {
+      pid: std::process::id(),
+      fd,
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    for i in 0..10_000 {
+      apply_batch(&host, &format!(r#"[[{i},"set","k{i}",{i}]]"#));
+      if i % 1000 == 999 {
+        for j in (0..=i).step_by(37) {
+          let found = reader.get(format!(r#""k{j}""#).as_bytes(), clock::now_ms(), &mut out);
+          assert!(
+            matches!(found, Ok(Some(_))),
+            "k{j} after {i} sets: {found:?}"
+          );
+          assert_eq!(out, j.to_string().as_bytes());
+        }
+      }
+    }
+    assert_eq!(
+      host.segment_fd(),
+      Some(fd),
+      "one descriptor number for every generation"
+    );
+    assert!(reader.reader().generation() > 2, "it grew more than once");
+    assert!(host.segment_bytes() > first_bytes);
+    assert_eq!(
+      first.get(b"\"k0\"", clock::now_ms(), &mut out),
+      Err(crate::shm::ShmError::Superseded),
+      "the first generation, still mapped, says it was replaced"
+    );
+    let stats = apply_batch(&host, r#"[[1,"stats",null,0]]"#);
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats[0][2]["segmentBytes"], host.segment_bytes());
+  }
+
+  /// The writer of a segment SIGKILLed during a write storm (another
+  /// process: see src/shm/stress.rs).
+  mod killed {
+    use super::*;
+    use crate::shm::stress::{check, key, writer, KEYS};
+    use std::time::Duration;
+
+    #[test]
+    fn a_host_killed_mid_storm_leaves_a_segment_readers_survive_and_a_new_host_takes_over() {
+      let (mut w, _out, pid, fd) = writer(Duration::from_secs(600));
+      let reader = crate::shm::open_published(pid, fd).unwrap();
+      // Wait until the storm is well under way: every key written many times.
+      let deadline = Instant::now() + Duration::from_secs(60);
+      let mut out = Vec::new();
+      loop {
+        assert!(Instant::now() < deadline, "the writer never got going");
+        if let Ok(Some(_)) = reader.get(&key(KEYS - 1), clock::now_ms(), &mut out) {
+          if check(KEYS - 1, &out).is_some_and(|version| version > 1000) {
+            break;
+          }
+        }
+        std::thread::yield_now();
+      }
+      w.kill().unwrap(); // SIGKILL, mid-write most likely
+      w.wait().unwrap();
+      // The mapping outlives its writer. Every key is a checked value, or (a
+      // slot the writer died in) an error after a bounded wait: never torn.
+      let (mut whole, mut busy) = (0, 0);
+      for i in 0..KEYS {
+        match reader.get(&key(i), clock::now_ms(), &mut out) {
+          Ok(Some(_)) => {
+            assert!(
+              check(i, &out).is_some(),
+              "key {i}: a torn value after the kill"
+            );
+            whole += 1;
+          }
+          Err(crate::shm::ShmError::Busy) => busy += 1,
+          other => panic!("key {i}: {other:?}"),
+        }
+      }
+      assert!(busy <= 1, "the writer was inside one slot at most");
+      eprintln!("after SIGKILL mid-storm: {whole} keys whole, {busy} slot left locked");
+      assert_eq!(whole + busy, KEYS);
+      // A new host takes the dead one's entries over, each one whole.
+      let host = Host::new(crate::store::StoreConfig::default());
+      assert_eq!(host.import(&reader), whole);
+      let tx = host.store().begin();
+      for i in 0..KEYS {
+        if let Some(value) = tx.peek(&key(i)) {
+          assert!(check(i, value).is_some(), "key {i}: taken over torn");
+        }
+      }
+    }
   }
 }

@@ -153,7 +153,8 @@ pub enum Reply<'t> {
   /// Key texts.
   Keys(Vec<Box<[u8]>>),
   /// Counters over every namespace, then per namespace.
-  Stats(Stats, Vec<NamespaceStats>),
+  /// The totals, each namespace's counters, and the bytes of the shared segment.
+  Stats(Stats, Vec<NamespaceStats>, u64),
   /// Answered later, on its own (a lock request that waits its turn).
   Later,
   Failed(StoreError),

@@ -23,7 +23,7 @@
 //! | `"keys"`    | `null`   | a glob pattern string, or `null`    | `[key, ...]`                        |
 //! | `"size"`    | `null`   | `0`                                 | how many keys                       |
 //! | `"clear"`   | `null`   | `0`                                 | nothing                             |
-//! | `"stats"`   | `null`   | `0`                                 | `{total, namespaces: {name: …}}`    |
+//! | `"stats"`   | `null`   | `0`                                 | `{total, namespaces: {name: …}, segmentBytes}` |
 //! | `"bound"`   | `null`   | `{max, maxBytes}` (each a positive integer or `null`) | how many entries it evicted now; the namespace's own bounds from now on |
 //! | `"lock"`    | the key  | `{lease, wait}` (ms; wait `null`: as long as it takes) | the fencing token, possibly later |
 //! | `"unlock"`  | the key  | the fencing token                   | `true`/`false`: whether it held the lock |
@@ -590,7 +590,9 @@ fn write_reply(out: &mut String, id: u64, reply: &Reply<'_>) {
       }
       out.push_str("]]");
     }
-    Reply::Stats(total, namespaces) => write_all_stats(out, id, total, namespaces),
+    Reply::Stats(total, namespaces, segment) => {
+      write_all_stats(out, id, total, namespaces, *segment)
+    }
     Reply::Failed(err) => write_failure(out, Some(id), err.code(), &err.to_string()),
   }
 }
@@ -606,7 +608,13 @@ fn push_json(out: &mut String, json: &[u8]) {
   out.push_str(std::str::from_utf8(json).unwrap_or("null"));
 }
 
-fn write_all_stats(out: &mut String, id: u64, total: &Stats, namespaces: &[(Box<[u8]>, Stats)]) {
+fn write_all_stats(
+  out: &mut String,
+  id: u64,
+  total: &Stats,
+  namespaces: &[(Box<[u8]>, Stats)],
+  segment_bytes: u64,
+) {
   let _ = write!(out, "[{id},1,{{\"total\":");
   write_stats(out, total);
   out.push_str(",\"namespaces\":{");
@@ -619,7 +627,7 @@ fn write_all_stats(out: &mut String, id: u64, total: &Stats, namespaces: &[(Box<
     out.push(':');
     write_stats(out, stats);
   }
-  out.push_str("}}]");
+  let _ = write!(out, "}},\"segmentBytes\":{segment_bytes}}}]");
 }
 
 fn write_stats(out: &mut String, s: &Stats) {

@@ -20,7 +20,7 @@ async function run(spec) {
   let client = null
   try {
     client = await loadAdapter(spec.peer).worker({ ...spec, options: peer.options || {}, index })
-    if (workload.preload && index === 0) await preload(client, spec.keys)
+    if (workload.preload && index === 0) await preload(client, spec.keys * (workload.keysTimes || 1), workload.values)
     process.send(message('ready'))
     const go = await inbox.next('go')
     const report = await workload.run(client, { spec, peer, index, warmEnd: go.warmEnd, end: go.end })
@@ -37,8 +37,8 @@ async function run(spec) {
   process.exit(0)
 }
 
-async function preload(client, count) {
-  const pairs = data.entries(count)
+async function preload(client, count, kind) {
+  const pairs = data.entries(count, kind)
   if (client.preload) return client.preload(pairs)
   for (let i = 0; i < pairs.length; i += 64) {
     await Promise.all(pairs.slice(i, i + 64).map(([k, v]) => client.set(k, v)))

@@ -33,11 +33,19 @@ const { SharedReads } = require('../shared-reads')
 const { Subscriptions } = require('../subscriptions')
 
 /** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
-const SHARED_READS = Object.freeze({ get: true, has: true, mget: true })
+const SHARED_READS = Object.freeze({ get: true, has: true, mget: true, ttl: true })
 /** A batch of more requests than this means the process pipelines: its async reads join batches (see request()). */
 const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
 const ANSWER_AT_ONCE = 256
+/**
+ * Reports of reads are held back while this many batches wait for their
+ * replies on a transport that counts them (the socket): a host that stopped
+ * reading must not fill the socket with them (a write would then block
+ * until the connection is given up). Past that, held-back entries are
+ * forgotten once a report is full: recency stays as it was, counts are kept.
+ */
+const MAX_UNANSWERED = 4
 /** What #readShared answers when the segment cannot answer. */
 const NOT_SHARED = Symbol('not shared')
 
@@ -336,13 +344,15 @@ class BatchingBackend {
 
   /**
    * The host serves the store; `limits` carries its maxValueSize and
-   * serialization, and the segment it publishes its store to, if it does.
+   * serialization, the segment it publishes its store to, if it does, and
+   * its socket ({name, token}), if it serves one: the segment's descriptor
+   * is passed over it.
    */
   hostReady(limits) {
     if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
     this.#dropLostSegment()
-    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment)
+    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment, limits.socket)
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
@@ -375,6 +385,7 @@ class BatchingBackend {
       return // not from us; our requests will time out rather than be guessed at
     }
     if (!Array.isArray(replies)) return
+    if (this.#reads !== null) this.#reads.refresh() // a write may have made the segment grow
     for (const reply of replies) {
       const entry = Array.isArray(reply) && this.#pending.take(reply[0])
       if (!entry) continue // answered already, timed out, or not ours
@@ -525,13 +536,17 @@ class BatchingBackend {
   }
 
   /**
-   * The store's answer to a get, has or mget read from the segment (as the
+   * The store's answer to a get, has, mget or ttl read from the segment (as the
    * reply would carry it), a Failure when it cannot be decoded, or
    * NOT_SHARED when the segment cannot answer (ask the host).
    */
   #readShared(request) {
     const reads = this.#reads
     try {
+      if (request.op === 'ttl') {
+        const left = reads.ttl(request.ns, request.key)
+        return left === null ? NOT_SHARED : left
+      }
       if (request.op === 'has') {
         const text = reads.peek(request.ns, request.key)
         return text === null ? NOT_SHARED : text !== undefined
@@ -571,6 +586,11 @@ class BatchingBackend {
    * pending entry and never count as in flight: their replies are dropped.
    */
   #queueUses() {
+    const transport = this.#transport
+    if (typeof transport.unanswered === 'function' && transport.unanswered() >= MAX_UNANSWERED) {
+      if (this.#reads.full) this.#reads.forgetUses()
+      return // still pending: sent with a later request, or on the next turn
+    }
     this.#usesPending = false
     const used = this.#reads.takeUses()
     if (used === null) return

@@ -46,6 +46,11 @@ class SocketTransport {
     return this.#native.send(batch)
   }
 
+  /** Batches sent and not answered yet (a host that stopped reading leaves them in the socket). */
+  unanswered() {
+    return this.#native.unanswered
+  }
+
   /** Blocks until the reply batch arrives (or fails every request of the batch). */
   sendSync(batch, timeout) {
     return this.#native.request(batch, timeout)

@@ -626,7 +626,7 @@ impl Worker {
       .each()
       .map(|(ns, stats)| (Box::<[u8]>::from(ns), *stats))
       .collect();
-    Ok(Reply::Stats(total, namespaces))
+    Ok(Reply::Stats(total, namespaces, 0)) // no shared segment on Redis
   }
 
   fn lock(

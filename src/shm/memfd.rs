@@ -1,16 +1,15 @@
 //! The operating-system part of a segment: an anonymous memory file
 //! (`memfd_create`), which has no name in any filesystem, so nothing is
 //! left behind when processes die; sealed against shrinking and growing,
-//! so a reader's mapping can never lose pages under it (no SIGBUS); mapped
-//! read-write by its writer and read-only by everyone else.
+//! so a reader's mapping can never lose pages under it (no SIGBUS), and
+//! against any write but through its writer's mapping; mapped read-write by
+//! its writer and read-only by everyone else.
 
+use super::words::{AtomicU64, Region};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
-
-use super::words::Region;
 
 /// A shared mapping of a whole memory file.
 pub struct Mapping {
@@ -111,6 +110,11 @@ pub fn create(name: &str, bytes: usize) -> io::Result<(OwnedFd, Mapping)> {
     return Err(io::Error::last_os_error());
   }
   let mapping = Mapping::map(&fd, bytes, true)?;
+  // Now that the writer has its mapping, nobody may write the file by any
+  // other way, nor map it writable again (Linux 5.1 and later; older
+  // kernels refuse the seal, and readers' descriptors are read-only anyway).
+  // SAFETY: as above.
+  unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_FUTURE_WRITE) };
   Ok((fd, mapping))
 }
 
@@ -135,4 +139,16 @@ pub fn map_read_only(fd: &OwnedFd) -> io::Result<Mapping> {
   let bytes = File::from(fd.try_clone()?).metadata()?.len();
   let bytes = usize::try_from(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
   Mapping::map(fd, bytes, false)
+}
+
+/// Makes descriptor `to` name what `from` names (atomically: whoever opens
+/// `to` meanwhile gets one or the other, never neither); `from` stays open.
+pub fn replace(from: &OwnedFd, to: &OwnedFd) -> io::Result<()> {
+  // SAFETY: two open descriptors of ours; `to` is closed and reopened in
+  // one step by the kernel, and stays owned by its OwnedFd.
+  let done = unsafe { libc::dup3(from.as_raw_fd(), to.as_raw_fd(), libc::O_CLOEXEC) };
+  if done < 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok(())
 }

@@ -13,6 +13,7 @@
 //!   segment, so the segment always shows what the store holds.
 //! - [`report`]: what a reader writes down of its reads for the host
 //!   (uses, at most once per window per entry, and hit and miss counts).
+//! - [`follow`]: a reader that follows its writer to each new generation.
 //! - [`memfd`]: the operating-system part: an anonymous, sealed memory
 //!   file, mapped read-write by the host and read-only by readers.
 //!
@@ -26,6 +27,7 @@
 //! readers. Entries are never moved between slots (linear probing with
 //! tombstones), so a miss needs no table-wide re-check.
 
+pub mod follow;
 pub mod layout;
 pub mod memfd;
 pub mod mirror;
@@ -57,6 +59,9 @@ pub enum ShmError {
   Superseded,
   /// The entry's value is too large to be published: the host holds it.
   Elsewhere,
+  /// The store expires idle entries, so a record's deadline does not tell
+  /// its TTL: the host answers `ttl`.
+  Sliding,
 }
 
 impl fmt::Display for ShmError {
@@ -67,60 +72,140 @@ impl fmt::Display for ShmError {
       ShmError::Corrupt => "the shared segment holds an offset or length that does not fit",
       ShmError::Superseded => "the shared segment was replaced or closed by its writer",
       ShmError::Elsewhere => "the value is too large for the shared segment: the host holds it",
+      ShmError::Sliding => "with idle expiry, the shared segment does not show TTLs",
     })
   }
 }
 
 impl std::error::Error for ShmError {}
 
-/// A segment a host publishes: its memory file, a read-only descriptor of
-/// it to hand to readers, and the mapping the writer writes through.
+/// The segments a host publishes, one generation after another: readers
+/// find the current one as one descriptor number of the host's
+/// ([`Published::read_only_fd`]), which each new generation takes over
+/// (`dup3`, atomically), so whoever opens it gets the newest.
 pub struct Published {
-  _file: OwnedFd,
+  shared: Arc<Current>,
+}
+
+/// A new segment: what the host keeps, its first generation's writer, and
+/// where the next generations come from.
+pub type Publishing = (
+  Published,
+  Writer<Arc<Mapping>>,
+  Box<dyn mirror::Generations<Arc<Mapping>>>,
+);
+
+/// What the host and its generations share.
+struct Current {
+  /// A read-only descriptor of the current generation: always this number.
   read_only: OwnedFd,
-  mapping: Arc<Mapping>,
+  /// The current generation's mapping (for the heartbeat) and its size.
+  mapping: parking_lot::Mutex<Arc<Mapping>>,
+  /// Who writes: the same for every generation, but its number.
+  who: Identity,
+}
+
+/// Makes the host's generations (see [`mirror::Generations`]).
+struct Memfds {
+  shared: Arc<Current>,
+  /// The memory file of the current generation, and of one being filled.
+  file: OwnedFd,
+  next: Option<OwnedFd>,
 }
 
 impl Published {
-  /// Creates a segment of `shape` and its writer, as generation 1 of this process.
-  pub fn create(shape: Shape) -> io::Result<(Published, Writer<Arc<Mapping>>)> {
-    let (file, mapping) = memfd::create("sharedmemory", shape.words() * 8)?;
-    let read_only = memfd::read_only(&file)?;
-    let mapping = Arc::new(mapping);
+  /// Creates generation 1 of this process's segment, of `shape`; answers
+  /// it, its writer, and where later generations come from.
+  pub fn create(shape: Shape) -> io::Result<Publishing> {
     let who = Identity {
       generation: 1,
       pid: u64::from(std::process::id()),
       start_ms: crate::store::clock::now_ms(),
     };
+    let (file, mapping) = memfd::create("sharedmemory", shape.words() * 8)?;
+    let read_only = memfd::read_only(&file)?;
+    let mapping = Arc::new(mapping);
     let writer = Writer::create(mapping.clone(), shape, who);
-    Ok((
-      Published {
-        _file: file,
-        read_only,
-        mapping,
-      },
-      writer,
-    ))
+    let shared = Arc::new(Current {
+      read_only,
+      mapping: parking_lot::Mutex::new(mapping),
+      who,
+    });
+    let generations = Memfds {
+      shared: shared.clone(),
+      file,
+      next: None,
+    };
+    Ok((Published { shared }, writer, Box::new(generations)))
   }
 
-  /// The read-only descriptor readers open (as `/proc/<pid>/fd/<fd>`).
+  /// The read-only descriptor readers open (as `/proc/<pid>/fd/<fd>`): the
+  /// current generation, whichever it is.
   pub fn read_only_fd(&self) -> RawFd {
-    self.read_only.as_raw_fd()
+    self.shared.read_only.as_raw_fd()
+  }
+
+  /// Bytes of the current generation.
+  pub fn bytes(&self) -> usize {
+    self.shared.mapping.lock().bytes()
   }
 
   /// Records a sign of life (see [`layout::H_HEARTBEAT`]).
   pub fn heartbeat(&self, now: u64) {
-    writer::heartbeat(&self.mapping, now);
+    writer::heartbeat(&*self.shared.mapping.lock(), now);
+  }
+}
+
+impl mirror::Generations<Arc<Mapping>> for Memfds {
+  fn create(&mut self, shape: Shape, number: u64) -> io::Result<Writer<Arc<Mapping>>> {
+    let (file, mapping) = memfd::create("sharedmemory", shape.words() * 8)?;
+    let who = Identity {
+      generation: number,
+      ..self.shared.who
+    };
+    let writer = Writer::create(Arc::new(mapping), shape, who);
+    self.next = Some(file);
+    Ok(writer)
+  }
+
+  fn switch(&mut self, next: &Writer<Arc<Mapping>>) {
+    let Some(file) = self.next.take() else {
+      return;
+    };
+    // The stable descriptor number now names the new generation: a reader
+    // that sees the old one superseded (marked after this) opens the new.
+    let moved = memfd::read_only(&file)
+      .and_then(|read_only| memfd::replace(&read_only, &self.shared.read_only));
+    if moved.is_err() {
+      // Readers cannot find it: they stay on the old one, which is marked
+      // superseded next, and ask the host. Nothing is wrong, only slower.
+      return;
+    }
+    self.file = file; // the old generation's file closes: readers still mapping it keep it
+    *self.shared.mapping.lock() = next.region().clone();
   }
 }
 
 /// Opens, read-only, the segment that process `pid` publishes as its
 /// descriptor `fd` (the same user's process: the kernel checks).
+/// This is the fallback for processes that have no socket to the host
+/// (workers on cluster IPC): the kernel allows it to the same user when it
+/// may also trace the host (its ptrace access check).
 pub fn open_published(pid: u32, fd: i32) -> io::Result<reader::Reader<Mapping>> {
   let file = std::fs::File::open(format!("/proc/{pid}/fd/{fd}"))?;
-  let mapping = memfd::map_read_only(&OwnedFd::from(file))?;
+  open_fd(&OwnedFd::from(file))
+}
+
+/// Maps, read-only, the segment `fd` is a descriptor of (one passed over
+/// the socket: see [`crate::socket::rights`]).
+pub fn open_fd(fd: &OwnedFd) -> io::Result<reader::Reader<Mapping>> {
+  let mapping = memfd::map_read_only(fd)?;
   reader::Reader::open(mapping).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom;
+#[cfg(all(test, not(loom)))]
+pub(crate) mod stress;
+#[cfg(all(test, not(loom)))]
 mod tests;

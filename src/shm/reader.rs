@@ -2,16 +2,18 @@
 //! untrusted: each offset and length is checked against the mapping before
 //! use, every loop is bounded, and nothing here panics on what it reads.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
-
 use super::layout::*;
-use super::words::{load_bytes, Region};
+use super::words::{fence, load_bytes, pause, AtomicU64, Ordering, Region};
 use super::ShmError;
 
 /// Waits on a locked slot this many times (yielding the CPU every 64)
 /// before giving up with [`ShmError::Busy`]: a writer holds a slot for a
 /// few stores, so only a stopped writer gets anywhere near it.
+#[cfg(not(loom))]
 const MAX_SPINS: u32 = 1 << 16;
+/// (A loom model explores every interleaving: a few waits show them all.)
+#[cfg(loom)]
+const MAX_SPINS: u32 = 3;
 
 /// Where a value was found: enough to record a use of it (see
 /// [`crate::store::Use`]).
@@ -66,6 +68,21 @@ impl<R: Region> Reader<R> {
     self.generation
   }
 
+  /// 0 while this segment is current; else the generation that replaced
+  /// it, or [`CLOSED`].
+  pub fn superseded(&self) -> u64 {
+    self.words()[H_SUPERSEDED].load(Ordering::Acquire)
+  }
+
+  /// Who writes this segment: its process id and its start (store ms).
+  pub fn writer(&self) -> (u64, u64) {
+    let words = self.words();
+    (
+      words[H_WRITER_PID].load(Ordering::Relaxed),
+      words[H_WRITER_START].load(Ordering::Relaxed),
+    )
+  }
+
   /// The writer's last sign of life, in store milliseconds.
   pub fn heartbeat(&self) -> u64 {
     self.words()[H_HEARTBEAT].load(Ordering::Acquire)
@@ -87,6 +104,43 @@ impl<R: Region> Reader<R> {
     out: &mut Vec<u8>,
     recheck: bool,
   ) -> Result<Option<Found>, ShmError> {
+    match self.find(key, now, out, recheck)? {
+      None => Ok(None),
+      Some(Live {
+        elsewhere: true, ..
+      }) => Err(ShmError::Elsewhere),
+      Some(Live { found, .. }) => {
+        out.drain(..key.len());
+        Ok(Some(found))
+      }
+    }
+  }
+
+  /// What the store's `ttl` answers for `key` at store millisecond `now`:
+  /// -2 when it is missing or expired, -1 when it has no TTL, else the
+  /// milliseconds left. [`ShmError::Sliding`] when records' deadlines
+  /// include idle deadlines (they do not tell the TTL: ask the host).
+  /// `out` is scratch space.
+  pub fn ttl(&self, key: &[u8], now: u64, out: &mut Vec<u8>) -> Result<i64, ShmError> {
+    if self.words()[H_SLIDING].load(Ordering::Acquire) != 0 {
+      return Err(ShmError::Sliding);
+    }
+    Ok(match self.find(key, now, out, true)? {
+      None => -2,
+      Some(Live { expires: NEVER, .. }) => -1,
+      Some(Live { expires, .. }) => i64::try_from(expires - now).unwrap_or(i64::MAX),
+    })
+  }
+
+  /// The live entry of `key` (not expired by `now`): `out` then holds its
+  /// key's bytes and its value's.
+  fn find(
+    &self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    recheck: bool,
+  ) -> Result<Option<Live>, ShmError> {
     if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Superseded);
     }
@@ -102,14 +156,16 @@ impl<R: Region> Reader<R> {
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
         Slot::Match {
-          elsewhere: true, ..
-        } => return Err(ShmError::Elsewhere),
-        Slot::Match { .. } => {
-          out.drain(..key.len());
-          return Ok(Some(Found {
-            slot: slot as u32,
-            hash,
-          }));
+          expires, elsewhere, ..
+        } => {
+          return Ok(Some(Live {
+            found: Found {
+              slot: slot as u32,
+              hash,
+            },
+            expires,
+            elsewhere,
+          }))
         }
       }
     }
@@ -192,11 +248,7 @@ impl<R: Region> Reader<R> {
         if spins >= MAX_SPINS {
           return Err(ShmError::Busy);
         }
-        if spins % 64 == 0 {
-          std::thread::yield_now();
-        } else {
-          std::hint::spin_loop();
-        }
+        pause(spins);
         continue;
       }
       let unchanged = || {
@@ -253,6 +305,12 @@ impl<R: Region> Reader<R> {
     load_bytes(self.words(), at + RECORD_HEAD_WORDS, bytes, out)?;
     Some(expires)
   }
+}
+
+struct Live {
+  found: Found,
+  expires: u64,
+  elsewhere: bool,
 }
 
 enum Slot {

@@ -61,6 +61,20 @@ impl ReadReport {
     }
   }
 
+  /// The segment read now has `capacity` slots (a new generation, when it
+  /// changed): slots read before and not yet reported are still sent, and
+  /// the host finds them by key hash or ignores them.
+  pub fn resize(&mut self, capacity: usize) {
+    if self.reported.len() != capacity {
+      self.reported = vec![0; capacity];
+    }
+  }
+
+  /// Drops the slots read since the last report, keeping the counts.
+  pub fn forget_slots(&mut self) {
+    self.slots.clear();
+  }
+
   pub fn full(&self) -> bool {
     self.slots.len() >= FULL
   }

@@ -229,7 +229,7 @@ fn a_memfd_segment_is_read_through_a_read_only_mapping() {
 
 /// A value of the stress test: `key|version|filler|checksum`, so any mix
 /// of two writes is caught.
-fn stamped(key: usize, version: u64) -> Vec<u8> {
+pub(super) fn stamped(key: usize, version: u64) -> Vec<u8> {
   let body = format!(
     "{key}|{version}|{}",
     "f".repeat((key * 7 + version as usize) % 90)
@@ -237,7 +237,7 @@ fn stamped(key: usize, version: u64) -> Vec<u8> {
   format!("{body}|{:016x}", crate::store::hash_key(body.as_bytes())).into_bytes()
 }
 
-fn check(key: usize, value: &[u8]) -> Option<u64> {
+pub(crate) fn check(key: usize, value: &[u8]) -> Option<u64> {
   let text = std::str::from_utf8(value).ok()?;
   let (body, sum) = text.rsplit_once('|')?;
   if format!("{:016x}", crate::store::hash_key(body.as_bytes())) != sum {
@@ -319,17 +319,71 @@ fn negative_control_without_the_recheck_readers_see_torn_values() {
 
 mod mirrored {
   use super::*;
-  use crate::shm::mirror::Mirrored;
+  use crate::shm::follow::{Following, Source};
+  use crate::shm::mirror::{Generations, Mirrored};
   use crate::store::{Condition, SetOptions, Store, StoreConfig, Table};
 
   type Published = Store<Mirrored<Table, Heap>>;
 
-  fn published(config: StoreConfig, shape: Shape) -> (Published, Reader<Heap>) {
+  /// Generations on the heap: `current` is the one a reader opening the
+  /// writer's current segment finds; None after `limit` generations.
+  struct OnHeap {
+    current: Arc<parking_lot::Mutex<Heap>>,
+    limit: u64,
+  }
+
+  impl Generations<Heap> for OnHeap {
+    fn create(&mut self, shape: Shape, number: u64) -> std::io::Result<Writer<Heap>> {
+      if number > self.limit {
+        return Err(std::io::ErrorKind::OutOfMemory.into());
+      }
+      let who = Identity {
+        generation: number,
+        ..Identity::default()
+      };
+      Ok(Writer::create(Arc::new(zeroed(shape.words())), shape, who))
+    }
+
+    fn switch(&mut self, next: &Writer<Heap>) {
+      *self.current.lock() = next.region().clone();
+    }
+  }
+
+  struct Current(Arc<parking_lot::Mutex<Heap>>);
+
+  impl Source<Heap> for Current {
+    fn open(&mut self) -> std::io::Result<Reader<Heap>> {
+      Reader::open(self.0.lock().clone()).map_err(std::io::Error::other)
+    }
+  }
+
+  /// A store published to a segment of `shape` that may grow `limit - 1`
+  /// times, with a reader that follows it.
+  fn published(
+    config: StoreConfig,
+    shape: Shape,
+    limit: u64,
+  ) -> (Published, Following<Heap, Current>) {
     let region = Arc::new(zeroed(shape.words()));
-    let writer = Writer::create(region.clone(), shape, Identity::default());
+    let who = Identity {
+      generation: 1,
+      ..Identity::default()
+    };
+    let writer = Writer::create(region.clone(), shape, who);
+    let current = Arc::new(parking_lot::Mutex::new(region));
+    let generations = OnHeap {
+      current: current.clone(),
+      limit,
+    };
     let idle = config.idle_ms();
-    let store = Store::with_storage(config, Mirrored::new(Table::default(), Some(writer), idle));
-    (store, Reader::open(region).unwrap())
+    let storage = Mirrored::new(
+      Table::default(),
+      Some(writer),
+      Some(Box::new(generations)),
+      idle,
+    );
+    let store = Store::with_storage(config, storage);
+    (store, Following::open(Current(current)).unwrap())
   }
 
   fn key(i: u64) -> Vec<u8> {
@@ -355,13 +409,16 @@ mod mirrored {
     });
   }
 
+  /// (The segment starts too small for the keys, so it grows during the run.)
   fn same_answers(config: StoreConfig) {
-    let (store, reader) = published(
+    let sliding = config.idle_expiry.is_some();
+    let (store, mut reader) = published(
       config,
       Shape {
-        capacity: 256,
-        arena_words: 1 << 15,
+        capacity: 8,
+        arena_words: 16,
       },
+      u64::MAX,
     );
     let t0 = Instant::now();
     let mut rng = crate::TestRng(0xD1B5_4A32_D192_ED03);
@@ -398,18 +455,63 @@ mod mirrored {
         let k = key(i);
         let seen = reader.get(&k, now, &mut out).unwrap().map(|_| out.clone());
         assert_eq!(seen.as_deref(), tx.peek(&k), "step {step}, key {i}");
+        let ttl = reader.ttl(&k, now, &mut out);
+        if sliding {
+          assert_eq!(ttl, Err(ShmError::Sliding), "the host answers ttl then");
+        } else {
+          assert_eq!(ttl, Ok(tx.ttl(&k)), "ttl: step {step}, key {i}");
+        }
       }
     }
+    assert!(reader.reader().generation() > 1, "it grew");
   }
 
   #[test]
-  fn a_segment_that_fills_up_is_closed_and_the_store_goes_on() {
-    let (store, reader) = published(
+  fn a_segment_grows_by_generations_and_readers_follow() {
+    let (store, mut reader) = published(
+      StoreConfig::default(),
+      Shape {
+        capacity: 8,
+        arena_words: 32,
+      },
+      u64::MAX,
+    );
+    let first = reader.reader().generation();
+    let mut out = Vec::new();
+    for i in 0..20_000 {
+      let value = format!("value {i}").repeat(1 + (i as usize % 5));
+      store
+        .begin()
+        .set(&key(i), value.as_bytes(), &SetOptions::default())
+        .unwrap();
+      if i % 2000 == 1999 {
+        for j in (0..=i).step_by(7) {
+          let found = reader.get(&key(j), 0, &mut out).unwrap();
+          assert!(found.is_some(), "key {j} after {i} sets");
+          assert_eq!(
+            out,
+            format!("value {j}").repeat(1 + (j as usize % 5)).as_bytes()
+          );
+        }
+      }
+    }
+    let now = reader.reader().generation();
+    assert!(now > first + 2, "generation {now}");
+    assert!(
+      reader.reader().capacity() >= 32_768,
+      "20k keys at most 7/8 full"
+    );
+  }
+
+  #[test]
+  fn when_no_larger_generation_can_be_had_the_segment_is_closed_and_the_store_goes_on() {
+    let (store, mut reader) = published(
       StoreConfig::default(),
       Shape {
         capacity: 8,
         arena_words: 1024,
       },
+      1,
     );
     let mut tx = store.begin();
     for i in 0..20 {
@@ -422,5 +524,6 @@ mod mirrored {
       Err(ShmError::Superseded),
       "readers ask the host"
     );
+    assert_eq!(reader.reader().superseded(), CLOSED);
   }
 }

@@ -2,7 +2,29 @@
 //! no reference to its bytes is ever made, so a write by another process
 //! racing with a read is never a data race in Rust's sense.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+// The segment's atomics: std's, or under `--cfg loom` loom's, so the
+// loom models (src/shm/loom.rs) run the reader's and writer's own code.
+#[cfg(loom)]
+pub use loom::sync::atomic::{fence, AtomicU64};
+pub use std::sync::atomic::Ordering;
+#[cfg(not(loom))]
+pub use std::sync::atomic::{fence, AtomicU64};
+
+/// A pause in a reader's wait for a locked slot: a yield of the CPU every
+/// 64th time, else a spin hint (under loom, always a yield: its model).
+pub fn pause(spins: u32) {
+  #[cfg(loom)]
+  {
+    let _ = spins;
+    loom::thread::yield_now();
+  }
+  #[cfg(not(loom))]
+  if spins % 64 == 0 {
+    std::thread::yield_now();
+  } else {
+    std::hint::spin_loop();
+  }
+}
 
 /// Something that holds a segment's words: a mapping, or (in tests) a
 /// plain allocation.

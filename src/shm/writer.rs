@@ -3,14 +3,13 @@
 //! (free lists, the bump pointer) lives in its own heap, since readers
 //! never need it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{fence, AtomicU64, Ordering};
-
 use super::layout::*;
-use super::words::{store_bytes, Region};
+use super::words::{fence, store_bytes, AtomicU64, Ordering, Region};
+use std::collections::HashMap;
 
 /// The segment cannot take the entry: out of slots (past 7/8 of them,
-/// tombstones included) or out of arena. Nothing was changed.
+/// tombstones included) or out of arena. Nothing was changed; the storage
+/// that publishes (see [`super::mirror`]) then moves to a larger generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
 
@@ -22,22 +21,40 @@ pub struct Shape {
   pub arena_words: usize,
 }
 
+/// Slots of a store's first generation (and the fewest of any).
+pub const MIN_SLOTS: usize = 1 << 12;
+/// Arena words of a store's first generation (1 MiB), and the fewest of any.
+pub const MIN_ARENA_WORDS: usize = 1 << 17;
+/// The most slots a generation may have (2^28: 8 GiB of slot table).
+pub const MAX_SLOTS: usize = 1 << 28;
+/// The most arena words a generation may have (2^34: 128 GiB).
+pub const MAX_ARENA_WORDS: usize = 1 << 34;
+
 impl Shape {
-  /// A segment for a store of `config`: slots for at least 64 Ki keys (or
-  /// the entry bound, within the 7/8 load bound), and an arena of 256 MiB
-  /// (or three times the byte bound). Its pages cost memory only once
-  /// written, so an arena larger than the data costs address space only.
-  pub fn for_store(config: &crate::store::StoreConfig) -> Shape {
-    let keys = config
-      .max_entries
-      .map_or(0, |max| max.saturating_mul(8) / 7 + 1);
-    let bytes = config
-      .max_bytes
-      .map_or(256 << 20, |max| max.saturating_mul(3).max(16 << 20));
+  /// The first generation of a store: small. The segment grows with the
+  /// store by generations (see [`Shape::grown`]), so nobody guesses a size.
+  pub fn first() -> Shape {
     Shape {
-      capacity: keys.max(1 << 16),
-      arena_words: bytes.min(1 << 36) / 8,
+      capacity: MIN_SLOTS,
+      arena_words: MIN_ARENA_WORDS,
     }
+  }
+
+  /// The next generation for `live` entries whose records take
+  /// `record_words` words (size classes included): at most half full in
+  /// slots and arena, so it takes as many new entries again before it
+  /// grows. None past [`MAX_SLOTS`] or [`MAX_ARENA_WORDS`].
+  pub fn grown(live: usize, record_words: usize) -> Option<Shape> {
+    let capacity = live
+      .checked_add(1)?
+      .checked_mul(2)?
+      .checked_next_power_of_two()?
+      .max(MIN_SLOTS);
+    let arena_words = record_words.checked_mul(2)?.max(MIN_ARENA_WORDS);
+    (capacity <= MAX_SLOTS && arena_words <= MAX_ARENA_WORDS).then_some(Shape {
+      capacity,
+      arena_words,
+    })
   }
 
   pub fn capacity(&self) -> usize {
@@ -104,6 +121,26 @@ impl<R: Region> Writer<R> {
 
   pub fn region(&self) -> &R {
     &self.region
+  }
+
+  /// Says whether records' deadlines include an idle deadline (see [`H_SLIDING`]).
+  pub fn mark_sliding(&self, sliding: bool) {
+    self.words()[H_SLIDING].store(u64::from(sliding), Ordering::Release);
+  }
+
+  /// Which generation of its writer's segments this is.
+  pub fn generation(&self) -> u64 {
+    self.words()[H_GENERATION].load(Ordering::Relaxed)
+  }
+
+  /// Slots of the segment.
+  pub fn capacity(&self) -> usize {
+    self.capacity
+  }
+
+  /// Bytes of the whole segment (what its memory file holds).
+  pub fn bytes(&self) -> usize {
+    segment_words(self.capacity, self.arena_words) * 8
   }
 
   /// Publishes `value` under `key`, expiring at store millisecond `expires`
@@ -290,6 +327,17 @@ pub fn heartbeat(region: &impl Region, now: u64) {
 enum Probe {
   Found(usize),
   Free { slot: usize, empty: bool },
+}
+
+/// Words the record of an entry with this key and value takes in a
+/// segment, size class included (a value too large to publish takes none).
+pub fn record_size(key_len: usize, value_len: usize) -> usize {
+  let value_len = if value_len > MAX_PUBLISHED_VALUE {
+    0
+  } else {
+    value_len
+  };
+  size_class(record_words(key_len + value_len))
 }
 
 /// A record's size class in words: exact up to 32 words (256 bytes), then

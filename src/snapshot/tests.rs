@@ -436,11 +436,7 @@ fn a_host_that_took_over_a_complete_segment_loads_only_what_it_lacked() {
   let path = dir.0.join("s.snap");
   // The snapshot holds "old" (deleted since) and "big" (too large to be published).
   let big = format!("\"{}\"", "x".repeat(20_000));
-  let old = Host::with_segment(
-    StoreConfig::default(),
-    Shape::for_store(&StoreConfig::default()),
-  )
-  .unwrap();
+  let old = Host::with_segment(StoreConfig::default(), Shape::first()).unwrap();
   old.apply(
     0,
     &format!(r#"[[1,"set","old",1],[2,"set","big",{big}],[3,"set","a",1]]"#),

@@ -152,6 +152,12 @@ impl SocketClient {
     })
   }
 
+  /// Frames sent on the main connection and not answered yet.
+  pub fn unanswered(&self) -> u64 {
+    let sent = self.writer.lock().sent;
+    sent.saturating_sub(self.shared.slot.lock().received)
+  }
+
   /// Sends a batch whose reply goes to `on_reply`.
   pub fn send(&self, batch: &[u8]) -> io::Result<()> {
     let mut writer = self.writer.lock();
@@ -315,7 +321,7 @@ impl ForeignServer {
 }
 
 /// Fails with a [`ForeignServer`] unless the peer runs as our own user.
-fn check_server_user(stream: &Stream) -> io::Result<()> {
+pub(crate) fn check_server_user(stream: &Stream) -> io::Result<()> {
   // SAFETY: geteuid has no preconditions and cannot fail.
   let me = unsafe { libc::geteuid() };
   let uid = stream.peer_creds().ok().and_then(|creds| creds.euid());

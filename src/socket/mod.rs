@@ -7,6 +7,8 @@
 //! - [`client`]: a connection from a worker, with a reader thread for
 //!   replies and a blocking path for synchronous calls.
 //! - [`frame`]: length-prefixed messages on the socket.
+//! - [`rights`]: the shared segment's descriptor, passed on a connection
+//!   of its own (`SCM_RIGHTS`).
 //!
 //! A connection starts with a handshake: the client sends the token it was
 //! given over the cluster IPC channel; the server checks that the peer runs
@@ -21,6 +23,7 @@ pub mod client;
 pub mod frame;
 pub mod host_lock;
 pub mod outbox;
+pub mod rights;
 pub mod server;
 
 use std::io::{self, Read};

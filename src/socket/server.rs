@@ -26,6 +26,7 @@ use parking_lot::Mutex;
 
 use super::frame::{read_frame, write_frame, FrameTooLarge, MAX_FRAME_BYTES};
 use super::outbox::Outbox;
+use super::rights;
 use super::{
   same_secret, socket_name, Until, HANDSHAKE_MAX_BYTES, HANDSHAKE_OK, HANDSHAKE_TIMEOUT,
 };
@@ -129,10 +130,19 @@ pub fn serve_with(host: Arc<Host>, name: &str, token: &[u8], limits: Limits) -> 
           .name("sharedmemory-conn".into())
           .spawn(move || {
             let _registered = registered;
-            let accepted = authenticate(&stream, &token, deadline).is_ok();
+            let asked = authenticate(&stream, &token, deadline);
             drop(waiting);
-            if accepted {
-              let _ = serve_connection(stream, &host, limits.max_batch_bytes);
+            match asked {
+              Ok(Asked::Batches) => {
+                let _ = serve_connection(stream, &host, limits.max_batch_bytes);
+              }
+              // A store that publishes no segment just closes the connection.
+              Ok(Asked::Segment) => {
+                if let Some(fd) = host.segment_fd() {
+                  let _ = rights::send_fd(&stream, fd);
+                }
+              }
+              Err(_) => {}
             }
           });
       }
@@ -302,17 +312,36 @@ fn same_user(stream: &Stream) -> bool {
 
 /// Accepts only a peer that presents the token, in one frame of at most
 /// [`HANDSHAKE_MAX_BYTES`], before `deadline`.
-fn authenticate(stream: &Stream, token: &[u8], deadline: Instant) -> io::Result<()> {
+fn authenticate(stream: &Stream, token: &[u8], deadline: Instant) -> io::Result<Asked> {
   let mut presented = Vec::new();
   let until = Until { stream, deadline };
-  if !read_frame(until, &mut presented, HANDSHAKE_MAX_BYTES)? || !same_secret(&presented, token) {
+  if !read_frame(until, &mut presented, HANDSHAKE_MAX_BYTES)? {
+    return Err(io::ErrorKind::UnexpectedEof.into());
+  }
+  let (asked, presented) = match rights::segment_request(&presented) {
+    Some(presented) => (Asked::Segment, presented),
+    None => (Asked::Batches, &presented[..]),
+  };
+  if !same_secret(presented, token) {
     return Err(io::Error::new(
       io::ErrorKind::PermissionDenied,
       "wrong token",
     ));
   }
   stream.set_recv_timeout(None)?;
-  write_frame(stream, HANDSHAKE_OK)
+  if asked == Asked::Batches {
+    write_frame(stream, HANDSHAKE_OK)?;
+  }
+  Ok(asked)
+}
+
+/// What an authenticated connection is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+  /// Batches, answered in order, and pushes.
+  Batches,
+  /// The segment's descriptor, once (see [`rights`]).
+  Segment,
 }
 
 /// Serves one connected process (one owner) until it disconnects; then its

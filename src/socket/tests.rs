@@ -532,3 +532,72 @@ fn descriptor_limit_child() {
     "the accept loop spun: {used:.3} s of CPU in 2 s"
   );
 }
+
+#[test]
+fn the_segment_descriptor_is_passed_over_the_socket_sealed_and_read_only_to_the_right_token_only() {
+  use super::rights::{fetch_segment, OverSocket};
+  use crate::shm::follow::Following;
+  use std::os::fd::AsRawFd;
+  let tiny = crate::shm::writer::Shape {
+    capacity: 8,
+    arena_words: 64,
+  };
+  let host = Arc::new(Host::with_segment(StoreConfig::default(), tiny).unwrap());
+  let name = unique_name();
+  serve(host.clone(), &name, b"secret").unwrap();
+  host.apply(0, r#"[[1,"set","a",1]]"#);
+
+  assert!(
+    fetch_segment(&name, b"guess", SECOND * 5).is_err(),
+    "no descriptor without the token"
+  );
+  let fd = fetch_segment(&name, b"secret", SECOND * 5).unwrap();
+  // SAFETY: F_GETFL and F_GET_SEALS on a descriptor we own.
+  let (flags, seals) = unsafe {
+    (
+      libc::fcntl(fd.as_raw_fd(), libc::F_GETFL),
+      libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS),
+    )
+  };
+  assert_eq!(
+    flags & libc::O_ACCMODE,
+    libc::O_RDONLY,
+    "a read-only descriptor"
+  );
+  let wanted = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_FUTURE_WRITE;
+  assert_eq!(seals & wanted, wanted, "sealed: seals {seals:#x}");
+  // SAFETY: a fresh mapping attempt, checked and undone.
+  let writable = unsafe {
+    let at = libc::mmap(
+      std::ptr::null_mut(),
+      4096,
+      libc::PROT_READ | libc::PROT_WRITE,
+      libc::MAP_SHARED,
+      fd.as_raw_fd(),
+      0,
+    );
+    if at != libc::MAP_FAILED {
+      libc::munmap(at, 4096);
+    }
+    at != libc::MAP_FAILED
+  };
+  assert!(!writable, "it cannot be mapped for writing");
+
+  // A reader over the socket follows the segment as it grows.
+  let mut reader = Following::open(OverSocket {
+    name: name.clone(),
+    token: b"secret"[..].into(),
+  })
+  .unwrap();
+  let mut out = Vec::new();
+  for i in 0..2000 {
+    host.apply(0, &format!(r#"[[1,"set","k{i}",{i}]]"#));
+  }
+  let now = crate::store::clock::now_ms();
+  assert!(matches!(
+    reader.get(b"\"k1999\"", now, &mut out),
+    Ok(Some(_))
+  ));
+  assert_eq!(out, b"1999");
+  assert!(reader.reader().generation() > 1);
+}

@@ -273,6 +273,11 @@ impl<S: Storage> Txn<'_, S> {
     self.alive(entry).then_some(slot)
   }
 
+  /// Bytes of the shared segment the store is published to (0: none).
+  pub fn published_bytes(&self) -> usize {
+    self.state.table.published_bytes()
+  }
+
   /// A read another process made from the shared segment at its `slot`
   /// (with the key's `hash`): the entry there becomes the most recently
   /// used and its idle timer restarts, as for [`Txn::get`], but no hit is

@@ -132,6 +132,11 @@ pub trait Storage: Send {
     None
   }
 
+  /// Bytes of the shared segment this storage publishes to (0: none).
+  fn published_bytes(&self) -> usize {
+    0
+  }
+
   /// Every key, most recently used first.
   fn keys(&self) -> impl Iterator<Item = &[u8]> {
     self.entries().map(|(key, _)| key)

@@ -1,0 +1,55 @@
+'use strict'
+
+// How a process maps the host's segment (lib/shared-reads.js), against a
+// real store published in this process and served on a real local socket:
+// the descriptor passed over the socket (SCM_RIGHTS) when there is one,
+// /proc/<pid>/fd/<n> only without.
+
+const crypto = require('node:crypto')
+const test = require('ava')
+
+const { normalizeConfig } = require('../../lib/config')
+const { HostedStore } = require('../../lib/hosted-store')
+const { SharedReads } = require('../../lib/shared-reads')
+
+function published() {
+  const store = new HostedStore(normalizeConfig({ sharedReads: true }))
+  const socket = store.listen()
+  store.applyBatch('[[1,"set","k",{"v":1}]]')
+  return { store, socket, segment: store.segment() }
+}
+
+test('with a socket, the descriptor comes over it: the announced fd number is not even used', (t) => {
+  const { store, socket, segment } = published()
+  t.truthy(socket && segment)
+  const bogus = { ...segment, fd: 1 << 20 } // no such descriptor: /proc would fail
+  t.is(SharedReads.open(bogus), null, 'through /proc it cannot be opened')
+  const reads = SharedReads.open(bogus, socket)
+  t.truthy(reads, 'over the socket it can')
+  t.is(reads.get(null, '"k"'), '{"v":1}')
+  reads.close()
+  store.stopServing()
+})
+
+test('values read back as the text stored: ASCII (as Latin-1) and not (as UTF-8); a key too long for any store goes to the host', (t) => {
+  const { store, socket, segment } = published()
+  store.applyBatch('[[1,"set","u",{"s":"été ✓ 😀"}],[2,"set","n",{"s":"plain"}]]')
+  const reads = SharedReads.open(segment, socket)
+  t.is(reads.get(null, '"u"'), '{"s":"été ✓ 😀"}')
+  t.is(reads.get(null, '"n"'), '{"s":"plain"}')
+  t.is(reads.get(null, '"missing"'), undefined)
+  t.is(reads.get(null, JSON.stringify('k'.repeat(70000))), null, 'ask the host')
+  t.is(reads.get(null, '"n"'), '{"s":"plain"}', 'and the next read is served again')
+  reads.close()
+  store.stopServing()
+})
+
+test('a wrong token gets no descriptor; without a socket, /proc is the fallback', (t) => {
+  const { store, socket, segment } = published()
+  const wrong = { name: socket.name, token: crypto.randomBytes(32).toString('hex') }
+  t.is(SharedReads.open({ ...segment, fd: 1 << 20 }, wrong), null)
+  const reads = SharedReads.open(segment)
+  t.is(reads.get(null, '"k"'), '{"v":1}')
+  reads.close()
+  store.stopServing()
+})

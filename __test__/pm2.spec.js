@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const test = require('ava')
 
-const { pm2, pm2Home, freePorts, get, instances } = require('./pm2-run')
+const { pm2, pm2Home, freePorts, request, get, instances } = require('./pm2-run')
 
 const APP = path.join(__dirname, 'fixtures', 'pm2-app.js')
 
@@ -26,19 +26,44 @@ function checkExact(t, answers, total) {
   )
 }
 
-test('PM2 cluster mode, pm2 start app.js -i 3: concurrent HTTP requests on all instances keep one exact counter', async (t) => {
+test('PM2 cluster mode, pm2 start app.js -i 3: concurrent HTTP requests on all instances keep one exact counter and one express-session login', async (t) => {
   const home = pm2Home(t)
   const [port] = await freePorts(1)
   await pm2(home, ['start', APP, '-i', '3', '--name', 'sm-cluster'], { PORT: String(port) })
   const started = await instances([port], 3)
   t.deepEqual(started.map((info) => info.execMode), ['cluster_mode', 'cluster_mode', 'cluster_mode'])
   t.deepEqual(started.map((info) => info.role).sort(), ['master', 'worker', 'worker'], 'one instance hosts, elected')
+
+  // One login, on whichever instance PM2 hands it to.
+  const login = await request(port, '/login?user=ada', { method: 'POST' })
+  t.is(login.status, 200, JSON.stringify(login.body))
+  t.truthy(login.cookie, 'the login set the session cookie')
+  const cookie = login.cookie
+
+  // Then increments and reads of the session at once, each on a fresh connection.
   const total = 300
-  const answers = await hits([port], total)
+  const [answers, seen] = await Promise.all([hits([port], total), sessionsSeen(port, cookie, 90)])
   checkExact(t, answers, total)
   t.is(new Set(answers.map((answer) => answer.pid)).size, 3, 'the requests landed on all 3 instances')
   t.is((await get(port, '/get')).value, total)
+  t.deepEqual([...new Set(seen.map((me) => `${me.user} ${me.sid}`))], [`ada ${login.body.sid}`], 'every instance sees the one login')
+  t.is(new Set(seen.map((me) => me.pid)).size, 3, 'the session was read on all 3 instances')
+
+  // Logging out on one instance ends the session on all of them.
+  const logout = await request(port, '/logout', { method: 'POST', cookie })
+  t.deepEqual([logout.status, logout.body.loggedOut], [200, true])
+  const after = await sessionsSeen(port, cookie, 60)
+  t.deepEqual([...new Set(after.map((me) => me.user))], [null], 'nobody is logged in any more, on any instance')
+  const others = new Set(after.map((me) => me.pid).filter((pid) => pid !== logout.body.pid))
+  t.is(others.size, 2, 'the 2 instances that did not serve the logout saw it')
 })
+
+/** `count` concurrent GET /me with the session cookie, on fresh connections; answers their bodies. */
+async function sessionsSeen(port, cookie, count) {
+  const answers = await Promise.all(Array.from({ length: count }, () => request(port, '/me', { cookie })))
+  for (const answer of answers) if (answer.status !== 200) throw new Error(`/me: ${answer.status} ${JSON.stringify(answer.body)}`)
+  return answers.map((answer) => answer.body)
+}
 
 test('PM2 fork mode, 2 instances of one app (ecosystem file): they share one store', async (t) => {
   const home = pm2Home(t)

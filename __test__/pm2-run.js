@@ -59,15 +59,16 @@ async function freePort() {
 }
 
 /**
- * One request on a fresh connection (agent: false, so PM2's cluster primary
- * spreads them): {status, body (parsed JSON, else the text), cookie (the
- * name=value of a Set-Cookie, else null)}. Rejects when the connection fails
- * or no answer came within `timeoutMs` (then with code 'ERR_TEST_DEADLINE').
+ * One request, on a fresh connection (so PM2's cluster primary spreads them)
+ * unless an `agent` is given: {status, body (parsed JSON, else the text),
+ * cookie (the name=value of a Set-Cookie, else null)}. Rejects when the
+ * connection fails or no answer came within `timeoutMs` (then with code
+ * 'ERR_TEST_DEADLINE').
  */
-function request(port, route, { method = 'GET', cookie, timeoutMs = 60000 } = {}) {
+function request(port, route, { method = 'GET', cookie, agent = false, timeoutMs = 60000 } = {}) {
   return new Promise((resolve, reject) => {
     const headers = cookie ? { cookie } : {}
-    const req = http.request({ host: '127.0.0.1', port, path: route, method, headers, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: route, method, headers, agent }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (text += chunk))
@@ -92,8 +93,8 @@ function request(port, route, { method = 'GET', cookie, timeoutMs = 60000 } = {}
 }
 
 /** One GET (as request()): the JSON body of a 200, else a rejection. */
-async function get(port, route, timeoutMs = 60000) {
-  const { status, body } = await request(port, route, { timeoutMs })
+async function get(port, route, timeoutMs = 60000, agent = false) {
+  const { status, body } = await request(port, route, { timeoutMs, agent })
   if (status !== 200) throw new Error(`${route}: ${status} ${JSON.stringify(body)}`)
   return body
 }

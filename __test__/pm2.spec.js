@@ -126,7 +126,7 @@ test('PM2 cluster mode with persist, kill -9 of the hosting instance: in-flight 
   await Promise.all(driving)
 
   // Every request was answered (none hit its deadline): a success, a coded error of the host's
-  // exit, or, for one PM2 had handed to the killed instance, a reset connection.
+  // exit, or, on the killed instance, a reset connection.
   const waited = await Promise.all(waits)
   const coded = (answer) => answer.status === 500 && ['ERR_HOST_EXITED', 'ERR_NO_HOST'].includes(answer.body.error)
   const reset = (answer) => answer.error === 'ECONNRESET'

@@ -2,7 +2,8 @@
 
 // Running real PM2 from a test (__test__/pm2.spec.js, __test__/persist.spec.js): a private
 // PM2_HOME whose daemon the test's teardown stops (pm2 kill, then by the PID
-// in $PM2_HOME/pm2.pid if it is still there), free ports, and plain GETs.
+// in $PM2_HOME/pm2.pid if it is still there), free ports, and requests
+// with a deadline.
 
 const { execFile } = require('node:child_process')
 const fs = require('node:fs')
@@ -58,20 +59,44 @@ async function freePort() {
 }
 
 /**
- * One GET on a fresh connection (so PM2's cluster primary spreads them):
- * the JSON body of a 200, else a rejection (also when no answer came
- * within `timeoutMs`).
+ * One request, on a fresh connection (so PM2's cluster primary spreads them)
+ * unless an `agent` is given: {status, body (parsed JSON, else the text),
+ * cookie (the name=value of a Set-Cookie, else null)}. Rejects when the
+ * connection fails or no answer came within `timeoutMs` (then with code
+ * 'ERR_TEST_DEADLINE').
  */
-function get(port, route, timeoutMs = 60000) {
+function request(port, route, { method = 'GET', cookie, agent = false, timeoutMs = 60000 } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: route, agent: false }, (res) => {
-      let body = ''
-      res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${route}: ${res.statusCode} ${body}`))))
+    const headers = cookie ? { cookie } : {}
+    const req = http.request({ host: '127.0.0.1', port, path: route, method, headers, agent }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => (text += chunk))
+      res.on('error', reject)
+      res.on('end', () => {
+        let body = text
+        try {
+          body = JSON.parse(text)
+        } catch {}
+        const setCookie = res.headers['set-cookie']
+        resolve({ status: res.statusCode, body, cookie: setCookie ? setCookie[0].split(';')[0] : null })
+      })
     })
     req.on('error', reject)
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${route}: no answer within ${timeoutMs} ms`)))
+    req.setTimeout(timeoutMs, () => {
+      const err = new Error(`${method} ${route}: no answer within ${timeoutMs} ms`)
+      err.code = 'ERR_TEST_DEADLINE'
+      req.destroy(err)
+    })
+    req.end()
   })
+}
+
+/** One GET (as request()): the JSON body of a 200, else a rejection. */
+async function get(port, route, timeoutMs = 60000, agent = false) {
+  const { status, body } = await request(port, route, { timeoutMs, agent })
+  if (status !== 200) throw new Error(`${route}: ${status} ${JSON.stringify(body)}`)
+  return body
 }
 
 /**
@@ -93,4 +118,4 @@ async function instances(ports, count, { except = new Set(), deadlineMs = 90000 
   return [...seen.values()]
 }
 
-module.exports = { pm2, pm2Home, freePort, freePorts, get, instances }
+module.exports = { pm2, pm2Home, freePort, freePorts, request, get, instances }

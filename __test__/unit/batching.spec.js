@@ -105,8 +105,10 @@ test('a request without a reply fails with ERR_TIMEOUT at its deadline; a late r
   await t.throwsAsync(get, { code: 'ERR_TIMEOUT', message: /40 ms/ })
   t.true(performance.now() - started >= 39)
   transport.reply([[1, 1, 'late']])
-  // A lock's deadline is its wait on top of the timeout.
-  const lock = sm.lock('L', { wait: 60 })
+  // A lock's deadline is its wait on top of the timeout. The wait is long
+  // enough that a loaded machine firing the 40 ms timer late does not reach it
+  // too (with 60 ms, both expired in one pass of the timer now and then).
+  const lock = sm.lock('L', { wait: 3000 })
   const early = sm.get('b')
   await t.throwsAsync(early, { code: 'ERR_TIMEOUT' })
   let lockFailed = false

@@ -143,7 +143,11 @@ async function startCluster({ masters = 3, args = [] } = {}) {
   }
 }
 
-/** Runs redis-cli (beside the server program) and answers what it printed; fails on a non-zero exit. */
+/**
+ * Runs redis-cli (beside the server program) and answers what it printed; fails on a non-zero exit.
+ * It answers on 'close', once its output has been read to the end: at 'exit' the pipes may still
+ * hold some (on a loaded machine, a `--scan` then looked as if a node held no keys).
+ */
 function runCli(args) {
   const cli = SERVER.replace(/(redis|valkey)-server$/, '$1-cli')
   return new Promise((resolve, reject) => {
@@ -152,7 +156,7 @@ function runCli(args) {
     child.stdout.on('data', (chunk) => (out += chunk))
     child.stderr.on('data', (chunk) => (out += chunk))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cli} ${args.join(' ')} exited ${code}: ${out}`))))
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cli} ${args.join(' ')} exited ${code}: ${out}`))))
   })
 }
 

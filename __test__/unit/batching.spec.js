@@ -105,8 +105,10 @@ test('a request without a reply fails with ERR_TIMEOUT at its deadline; a late r
   await t.throwsAsync(get, { code: 'ERR_TIMEOUT', message: /40 ms/ })
   t.true(performance.now() - started >= 39)
   transport.reply([[1, 1, 'late']])
-  // A lock's deadline is its wait on top of the timeout.
-  const lock = sm.lock('L', { wait: 60 })
+  // A lock's deadline is its wait on top of the timeout. The wait is long
+  // enough that a loaded machine firing the 40 ms timer late does not reach it
+  // too (with 60 ms, both expired in one pass of the timer now and then).
+  const lock = sm.lock('L', { wait: 3000 })
   const early = sm.get('b')
   await t.throwsAsync(early, { code: 'ERR_TIMEOUT' })
   let lockFailed = false
@@ -160,12 +162,22 @@ test('a request that timed out while the host was missing is not applied once it
   keepAlive(t) // the backend's timers are unref'd: they keep no process alive, this test's included
   const { transport, backend, sm } = setup({ ready: false, timeout: 20, connectTimeout: 5000 })
   await t.throwsAsync(sm.set('a', 1), { code: 'ERR_NO_HOST' })
+  // The host answers a batch as soon as it is sent. The 20 ms of the request
+  // kept below start when it is called; from there to its reply nothing
+  // leaves this turn of the event loop (join, the flush on nextTick, the send,
+  // the reply on a microtask), so no timer can fail it, however slow the
+  // machine. (Waiting a turn before replying made it fail whenever 20 ms
+  // passed meanwhile, with ERR_TIMEOUT.)
+  const send = transport.send
+  transport.send = (batch) => {
+    const open = send(batch)
+    queueMicrotask(() => transport.reply([[2, 0]]))
+    return open
+  }
   const kept = sm.get('a')
   join(backend, LIMITS, { socket: false, timeout: 100 })
-  await turn()
-  t.deepEqual(transport.sent, ['[[2,"get","a",0]]'])
-  transport.reply([[2, 0]])
   t.is(await kept, undefined)
+  t.deepEqual(transport.sent, ['[[2,"get","a",0]]'], 'the request that timed out was not sent')
 })
 
 test('down(): what is pending fails with its code, later calls fail at once', async (t) => {

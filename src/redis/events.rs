@@ -9,9 +9,10 @@
 //!   sends the event's name, never the value, so `set` events carry none.
 //!
 //! Pub/sub is fire-and-forget: what is published while the connection is
-//! down is lost. So after every reconnection each subscription gets a
-//! `reset` event (look again at what you watch), and the client's lock
-//! waiters all try again.
+//! down (or not yet up) is lost. So once the first connection is subscribed,
+//! and after every reconnection, the client's lock waiters all try again;
+//! after a reconnection each subscription also gets a `reset` event (look
+//! again at what you watch).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -240,8 +241,12 @@ impl Subscriber {
       connections += 1;
       if connections > 1 {
         self.reset();
-      } else if near {
-        let _ = self.jobs.send(Job::Resubscribed); // the client tracks with this id from now on
+      } else {
+        // The first connection too: a lock waiter queued while this thread
+        // was still connecting missed any release published before now, so
+        // it tries again (and with the near-cache, the client tracks with
+        // this id from now on).
+        let _ = self.jobs.send(Job::Resubscribed);
       }
       loop {
         if self.stopped() {

@@ -16,7 +16,7 @@ pub(super) enum Job {
   Ping,
   /// A lock was released (its physical key): its waiters try again.
   Released(Vec<u8>),
-  /// The subscriber (re)connected: every waiter tries again (a release may have gone unheard).
+  /// The subscriber (re)subscribed: every waiter tries again (a release may have gone unheard).
   Resubscribed,
   Close,
 }

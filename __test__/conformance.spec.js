@@ -12,6 +12,7 @@ const { RedisBackend } = require('../lib/backends/redis')
 const { normalizeConfig } = require('../lib/config')
 const { createController } = require('../lib/create')
 const { HostedStore } = require('../lib/hosted-store')
+const { eventually } = require('./helpers')
 const { startRedis } = require('./redis-server')
 
 const servers = {}
@@ -79,15 +80,6 @@ function conform(title, fn, options) {
 /** The backend's capabilities (lib/backend.js), through the controller's backend. */
 function capsOf(sm) {
   return sm.capabilities
-}
-
-/** Resolves once `check()` is true (checked as events come: each call of `poke`), or fails at the deadline. */
-async function eventually(check, what, deadlineMs = 20000) {
-  const end = Date.now() + deadlineMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`not seen within ${deadlineMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 conform('get, set, remove, delete, has; values as JSON carries them', async (t, { sm }) => {

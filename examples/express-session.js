@@ -70,6 +70,15 @@ if (cluster.isPrimary) {
     })
   })
 
+  // A cache beside the sessions, bounded on its own: however busy, it evicts only its own entries,
+  // never a login. getOrSet builds a missing report once for all workers.
+  const cache = memory.ns('cache', { max: 1000, ttl: 60_000 })
+  app.get('/report', (req, res, next) => {
+    cache
+      .getOrSet('report', async () => ({ builtBy: cluster.worker.id }))
+      .then((report) => res.send(`report built by worker ${report.builtBy} (served by worker ${cluster.worker.id})`), next)
+  })
+
   app.post('/logout', (req, res, next) => {
     req.session.destroy((err) => (err ? next(err) : res.send(`logged out (worker ${cluster.worker.id})`)))
   })
@@ -98,6 +107,11 @@ async function visit(port) {
   const store = new SharedMemoryStore({ controller: memory })
   const all = await new Promise((resolve, reject) => store.all((err, sessions) => (err ? reject(err) : resolve(sessions))))
   console.log(`master: sessions in the store: ${all.map((s) => `${s.user} (views: ${s.views})`).join(', ')}`)
+
+  for (let i = 0; i < 2; i++) {
+    const report = await request(port, 'GET', '/report')
+    console.log(`GET /report -> ${report.status} ${report.text}`)
+  }
 
   const logout = await request(port, 'POST', '/logout', { cookie })
   console.log(`POST /logout -> ${logout.status} ${logout.text}`)

@@ -353,3 +353,21 @@ test('a released lock is not told at a host change; one still held is', async (t
   backend.down('ERR_HOST_EXITED', 'gone')
   t.deepEqual(told, ['B'])
 })
+
+test('at a host change, the namespace bounds this process set are set again on the new host, ahead of queued calls', async (t) => {
+  const { transport, backend, sm } = setup()
+  const cache = sm.ns('cache', { max: 50 })
+  sm.ns('cache', { max: 70, maxBytes: 1000 }) // the last bounds given are the ones sent again
+  await turn()
+  t.deepEqual(transport.sent, ['[[1,"bound",null,{"max":50,"maxBytes":null},{"ns":"cache"}],[2,"bound",null,{"max":70,"maxBytes":1000},{"ns":"cache"}]]'])
+  transport.reply([[1, 1, 0], [2, 1, 0]])
+  await cache.ready()
+  backend.down('ERR_HOST_EXITED', 'the host went away')
+  backend.reconnect()
+  const got = cache.get('a')
+  backend.hostReady(LIMITS)
+  await turn()
+  t.is(transport.sent[1], '[[4,"bound",null,{"max":70,"maxBytes":1000},{"ns":"cache"}],[3,"get","a",0,{"ns":"cache"}]]')
+  transport.reply([[4, 1, 0], [3, 1, 5]])
+  t.is(await got, 5)
+})

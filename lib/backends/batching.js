@@ -96,6 +96,7 @@ class BatchingBackend {
   #held = new Map() // Lock → when its lease ends (ms, performance.now()): the locks to tell when the host goes
   #pruneAt = 64 // #held is pruned of ended leases when it grows to this size
   #lostHost = false // down() happened: the next host to serve gets the watches again
+  #bounds = new Map() // namespace -> the bounds (ns(name, {max, maxBytes})) this process last gave it
 
   /**
    * @param transport see above
@@ -155,6 +156,7 @@ class BatchingBackend {
 
   /** Queues one request for the next flush (see lib/ops.js for its fields). */
   request(request) {
+    if (request.op === 'bound') this.#bounds.set(request.ns, request.arg) // sent again to a new host
     if (this.#refusal) return this.#failAtOnce(this.#refused())
     if (this.#state === UNREACHABLE) {
       this.#transport.hello()
@@ -420,16 +422,24 @@ class BatchingBackend {
   }
 
   /**
-   * A new host serves after down(): every watch is started there again,
-   * ahead of what was queued meanwhile, and its listener hears
-   * {kind: 'reset'} once the new host has it.
+   * A new host serves after down(): the namespace bounds this process set
+   * are set there again, and every watch is started there again, ahead of
+   * what was queued meanwhile; a watch's listener hears {kind: 'reset'}
+   * once the new host has it.
    */
   #rewatch() {
     this.#lostHost = false
     const stale = this.#subscriptions.takeStale()
-    if (stale.length === 0) return
+    if (stale.length === 0 && this.#bounds.size === 0) return
     const ids = []
     const texts = []
+    // The namespace bounds this process gave the old host: the new one has only what it took over.
+    for (const [ns, arg] of this.#bounds) {
+      const requestId = this.#nextId++
+      this.#pending.add(requestId, undefined, undefined).catch(() => {})
+      ids.push(requestId)
+      texts.push(encodeRequest(requestId, new Request('bound', ns, null, arg)))
+    }
     for (const { id, pattern, ns } of stale) {
       const requestId = this.#nextId++
       const started = this.#pending.add(requestId, undefined, undefined)

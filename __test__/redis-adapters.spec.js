@@ -210,6 +210,14 @@ for (const server of ['unix', 'tcp']) {
     // clear() on the 'users' Keyv clears its Keyv namespace only.
     t.deepEqual(await step(two, 'clearUsers'), { x: true, post: 'hello', report: true })
     t.deepEqual((await entries.keys()).sort(), ['posts:p1'])
+    // A Keyv namespace is matched literally on Redis too: clearing 'p*' leaves 'posts' alone.
+    const { Keyv } = require('keyv')
+    const { KeyvSharedMemory } = require('../keyv')
+    const starred = new Keyv({ store: new KeyvSharedMemory({ controller: sm }), namespace: 'p*' })
+    t.true(await starred.set('k', 1))
+    t.deepEqual((await entries.keys()).sort(), ['p*:k', 'posts:p1'])
+    await starred.clear()
+    t.deepEqual((await entries.keys()).sort(), ['posts:p1'])
     // After cache.del, wrap computes again (on machine two this time), once.
     t.deepEqual(await step(two, 'cacheDel'), { wrap: report(two), computed: 1 })
     t.deepEqual(await step(one, 'errors'), [])

@@ -129,7 +129,7 @@ for (const server of ['unix', 'tcp']) {
     for (let i = 0; i < 3; i++) shortRun.push((await call(ports[i % 2], '/short', { client: 'eve' })).status)
     t.deepEqual(shortRun, [200, 200, 429])
     const shortTtl = await counts.ttl('short:eve')
-    t.true(shortTtl > 0 && shortTtl <= 1500, `short window ttl ${shortTtl}`)
+    t.true(shortTtl > 0 && shortTtl <= 3000, `short window ttl ${shortTtl}`)
     await eventually(async () => (await counts.ttl('short:eve')) === -2, 'the short window ends', 30000)
     t.is((await call(ports[1], '/short', { client: 'eve' })).status, 200)
     t.is(await counts.get('short:eve'), 1, 'a new window starts at the first hit after the end')
@@ -181,6 +181,12 @@ for (const server of ['unix', 'tcp']) {
     const write = await step(one, 'write')
     t.like(write, { set: true, short: true, many: [true, true], post: true, computed: 1 })
     t.deepEqual(write.wrap, report(one))
+    // TTLs as Keyv gave them (read at once: the short one ends 3 s after it was set).
+    const shortTtl = await entries.ttl('users:short')
+    t.true(shortTtl > 0 && shortTtl <= 3000, `ttl ${shortTtl}`)
+    const bTtl = await entries.ttl('users:b')
+    t.true(bTtl > 30000 && bTtl <= 60000, `ttl ${bTtl}`)
+    t.is(await entries.ttl('users:a'), -1, 'no TTL when Keyv gives none')
 
     // The other machine reads what the first stored, through its own Keyv instances.
     const read = await step(two, 'read')
@@ -195,13 +201,9 @@ for (const server of ['unix', 'tcp']) {
     t.deepEqual(read.cacheGet, report(one))
     t.is(read.computed, 0, 'machine two never ran the function')
 
-    // Keys as Keyv prefixes them, in the adapter's store namespace; TTLs as Keyv gave them.
-    t.deepEqual((await entries.keys()).sort(), ['posts:p1', 'users:a', 'users:ada', 'users:b', 'users:short'])
-    const shortTtl = await entries.ttl('users:short')
-    t.true(shortTtl > 0 && shortTtl <= 400, `ttl ${shortTtl}`)
-    const bTtl = await entries.ttl('users:b')
-    t.true(bTtl > 59000 && bTtl <= 60000, `ttl ${bTtl}`)
-    t.is(await entries.ttl('users:a'), -1, 'no TTL when Keyv gives none')
+    // Keys as Keyv prefixes them, in the adapter's store namespace.
+    const keys = (await entries.keys()).filter((k) => k !== 'users:short') // it may have expired by now
+    t.deepEqual(keys.sort(), ['posts:p1', 'users:a', 'users:ada', 'users:b'])
     // Redis expires the short entry: gone for every machine.
     await eventually(async () => (await entries.ttl('users:short')) === -2, 'users:short expires', 30000)
     t.deepEqual(await step(two, 'afterExpiry'), { short: true, hasShort: false })

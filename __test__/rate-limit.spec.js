@@ -40,7 +40,7 @@ for (const transport of ['socket', 'ipc']) {
 
     // A window ends when its key expires, and the client is let in again.
     t.deepEqual(s.shortRun, [200, 200, 429])
-    t.true(s.shortTtl > 0 && s.shortTtl <= 1500, `short window ttl ${s.shortTtl}`)
+    t.true(s.shortTtl > 0 && s.shortTtl <= 4000, `short window ttl ${s.shortTtl}`)
     t.is(s.afterWindow, 200)
     t.is(s.afterWindowCount, 1, 'a new window starts at the first hit after the end')
 

@@ -38,6 +38,8 @@ const SHARED_READS = Object.freeze({ get: true, has: true, mget: true, ttl: true
 const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
 const ANSWER_AT_ONCE = 256
+/** How many reads from the segment go by between two questions whether the report of them is full. */
+const FULL_CHECK = 64
 /**
  * Reports of reads are held back while this many batches wait for their
  * replies on a transport that counts them (the socket): a host that stopped
@@ -86,6 +88,7 @@ class BatchingBackend {
   #lastWrite = 0 // the id of this process's latest request that changes stored data
   #usesScheduled = false // a #sendUses is due on the next tick
   #usesPending = false // reads from the segment are written down and not yet queued for the host
+  #readsNoted = 0 // reads from the segment: whether the report is full is asked every FULL_CHECK of them
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
   #answeredNow = 0 // reads from the segment answered at once since the event loop last turned
   #pipelining = false // whether the last batch sent carried many requests (see request())
@@ -503,7 +506,9 @@ class BatchingBackend {
    */
   #reportUses() {
     this.#usesPending = true
-    if (this.#reads.full) return this.#sendUses()
+    // Asking the reader whether its report is full is a call into Rust of its own: once every
+    // FULL_CHECK reads is enough (a full report is a soft bound, and its size is bounded anyway).
+    if (++this.#readsNoted % FULL_CHECK === 0 && this.#reads.full) return this.#sendUses()
     if (this.#usesScheduled) return
     this.#usesScheduled = true
     process.nextTick(() => this.#sendUses())

@@ -5,7 +5,7 @@
 // Option `near`: with the near-cache (nearCache: {}). The master empties the
 // database (FLUSHALL, through ioredis) before the workers start.
 
-const { ROOT } = require('./sharedmemory')
+const { ROOT, operations } = require('./sharedmemory')
 const ioredis = require('./ioredis')
 
 function load(ctx) {
@@ -21,18 +21,7 @@ function primary(ctx) {
 async function worker(ctx) {
   const sm = load(ctx)
   await sm.ready()
-  return {
-    get: (key) => sm.get(key),
-    set: (key, value) => sm.set(key, value),
-    incr: (key) => sm.plusOne(key),
-    getSync: (key) => sm.getSync(key),
-    preload: async (entries) => {
-      for (let i = 0; i < entries.length; i += 1000) {
-        await sm.mset(Object.fromEntries(entries.slice(i, i + 1000)))
-      }
-    },
-    close: () => sm.close(),
-  }
+  return operations(sm, () => sm.close())
 }
 
 module.exports = { primary, worker }

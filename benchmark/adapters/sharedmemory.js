@@ -20,6 +20,11 @@ function primary(ctx) {
 async function worker(ctx) {
   const sm = load(ctx.options)
   await sm.ready()
+  return operations(sm, async () => {})
+}
+
+/** What the benchmark calls on a worker, over a controller `sm` (also the Redis backend's adapter). */
+function operations(sm, close) {
   return {
     get: (key) => sm.get(key),
     set: (key, value) => sm.set(key, value),
@@ -30,8 +35,8 @@ async function worker(ctx) {
         await sm.mset(Object.fromEntries(entries.slice(i, i + 1000)))
       }
     },
-    close: async () => {},
+    close,
   }
 }
 
-module.exports = { primary, worker, ROOT }
+module.exports = { primary, worker, operations, ROOT }

@@ -22,9 +22,9 @@ test('without a host: transport reads connecting, sync calls say ERR_NOT_READY, 
   for (const worker of result.results) {
     t.deepEqual(worker, {
       transport: 'connecting',
-      first: { error: 'ERR_NOT_READY' },
+      first: { error: 'ERR_NOT_READY', name: 'SharedMemoryError' },
       ready: 'ERR_NO_HOST',
-      afterNoHost: { error: 'ERR_NO_HOST' },
+      afterNoHost: { error: 'ERR_NO_HOST', name: 'SharedMemoryError' },
       transportAfter: 'connecting',
     })
   }

@@ -31,8 +31,22 @@ function joinAtBirth(backend, announced, { timeout }) {
     return false
   }
   backend.useTransport(transport)
-  backend.hostReady({ maxValueSize: announced.maxValueSize, serialization: announced.serialization, segment: announced.segment })
+  backend.hostReady(hostLimits(announced))
   return true
+}
+
+/**
+ * What backend.hostReady takes from a host's announcement: its limits, the
+ * segment it publishes to, and the socket over which that segment's
+ * descriptor is asked for (`socket`, when given, is the one reached).
+ */
+function hostLimits(announced, socket = announced.socket) {
+  return {
+    maxValueSize: announced.maxValueSize,
+    serialization: announced.serialization,
+    segment: announced.segment || null,
+    socket: socket || null,
+  }
 }
 
 /**
@@ -59,12 +73,7 @@ function join(backend, announced, { socket, timeout }, connect = tryConnect) {
     const transport = connect(announced.socket, { timeout })
     if (transport) backend.useTransport(transport)
   }
-  backend.hostReady({
-    maxValueSize: announced.maxValueSize,
-    serialization: announced.serialization,
-    segment: announced.segment,
-    socket: announced.socket, // where the segment's descriptor is asked for, when the host serves a socket
-  })
+  backend.hostReady(hostLimits(announced))
 }
 
 /**
@@ -89,4 +98,4 @@ function keepAsking(ladder, ask) {
   }
 }
 
-module.exports = { announcement, join, keepAsking, joinAtBirth }
+module.exports = { announcement, join, keepAsking, joinAtBirth, hostLimits }

@@ -13,6 +13,7 @@
 //   ParentLink   a child_process.fork() child: the socket of the host its
 //                parent uses (from SHAREDMEMORY_PARENT).
 
+const { hostLimits } = require('./handshake')
 const { HostedStore } = require('./hosted-store')
 const { processPart } = require('./process-store')
 const { SocketTransport } = require('./transports/socket')
@@ -76,7 +77,7 @@ function connect(link, socket, limits, timeout) {
     return { retry: err.message }
   }
   link.current = socket
-  return { client, limits: { maxValueSize: limits.maxValueSize, serialization: limits.serialization, segment: limits.segment || null } }
+  return { client, limits: hostLimits(limits, socket) }
 }
 
 module.exports = { ThreadLink, ParentLink }

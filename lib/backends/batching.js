@@ -98,7 +98,7 @@ class BatchingBackend {
   #closed = false
   #held = new Map() // Lock → when its lease ends (ms, performance.now()): the locks to tell when the host goes
   #pruneAt = 64 // #held is pruned of ended leases when it grows to this size
-  #lostHost = false // down() happened: the next host to serve gets the watches again
+  #lostHost = false // down() happened: the next host to serve gets the watches and bounds again
   #bounds = new Map() // namespace -> the bounds (ns(name, {max, maxBytes})) this process last gave it
 
   /**
@@ -361,7 +361,7 @@ class BatchingBackend {
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
-    if (this.#lostHost) this.#rewatch()
+    if (this.#lostHost) this.#restoreOnNewHost()
     if (this.#queue.length > 0) this.#scheduleFlush()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
   }
@@ -430,7 +430,7 @@ class BatchingBackend {
    * what was queued meanwhile; a watch's listener hears {kind: 'reset'}
    * once the new host has it.
    */
-  #rewatch() {
+  #restoreOnNewHost() {
     this.#lostHost = false
     const stale = this.#subscriptions.takeStale()
     if (stale.length === 0 && this.#bounds.size === 0) return

@@ -36,7 +36,7 @@
 
 const { isMainThread } = require('node:worker_threads')
 
-const { processInfo, publishProcessInfo } = require('../binding')
+const { processInfo, publishProcessInfo } = require('./native')
 
 const KEY = 'process'
 const ENV = 'SHAREDMEMORY_PARENT'

@@ -12,7 +12,7 @@
 // What Redis cannot do as the local store does is declared in
 // `capabilities` and written in the README's "Redis backend" section.
 
-const { NativeRedis } = require('../../binding')
+const { NativeRedis } = require('../native')
 const { SharedMemoryError } = require('../errors')
 const { NearCache, nearId } = require('../near-cache')
 const { OPS, Request } = require('../ops')

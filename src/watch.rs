@@ -90,7 +90,7 @@ impl Observer for Watches {
     for change in changes {
       let (ns, key) = split(&change.key);
       let mut text = None;
-      for sub in subs.iter().filter(|s| *s.ns == *ns) {
+      for sub in subs.iter().filter(|s| crate::store::same(&s.ns, ns)) {
         let text = text.get_or_insert_with(|| key_text(key));
         if !sub.pattern.matches(text) {
           continue;

@@ -308,7 +308,7 @@ impl Subscriber {
     let mut events = Events::default();
     let mut any = false;
     for sub in self.state.lock().subs.iter() {
-      if sub.ns == parsed.ns && sub.glob.matches(&text) {
+      if crate::store::same(&sub.ns, &parsed.ns) && sub.glob.matches(&text) {
         events.add(sub.id, kind, &parsed.key, None);
         any = true;
       }

@@ -38,7 +38,7 @@ use parking_lot::{Mutex, MutexGuard};
 pub use change::{Change, ChangeKind, Observer};
 pub use config::{Bounds, StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
 pub use glob::Glob;
-pub use key::{qualify, split, text as key_text};
+pub use key::{qualify, same, split, text as key_text};
 pub use stats::Stats;
 
 pub use storage::{hash_key, Entry, Removed, Slot, Storage, NEVER};
@@ -526,7 +526,7 @@ impl<S: Storage> Txn<'_, S> {
       .state
       .table
       .keys()
-      .filter(|full| split(full).0 == ns)
+      .filter(|full| same(split(full).0, ns))
       .map(Box::from)
       .collect();
     for key in &doomed {

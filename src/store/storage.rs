@@ -118,7 +118,7 @@ pub trait Storage: Send {
   fn oldest_in(&self, ns: &[u8]) -> Option<(&[u8], Entry<'_>)> {
     self
       .entries()
-      .filter(|(key, _)| super::split(key).0 == ns)
+      .filter(|(key, _)| super::same(super::split(key).0, ns))
       .last()
   }
 

@@ -181,7 +181,7 @@ impl Storage for Table {
     let mut i = self.oldest;
     while i != NIL {
       let slot = &self.slots[i as usize];
-      if split(slot.key()).0 == ns {
+      if super::same(split(slot.key()).0, ns) {
         return Some((slot.key(), slot.entry()));
       }
       i = slot.newer;

@@ -152,20 +152,20 @@ export declare class SharedReader {
    * whether the mapped one is current.
    */
   refresh(): boolean
-  /** Unmaps the segment now rather than when this object is collected. */
+  /**
+   * Unmaps the segment now rather than when this object (and every
+   * function `readFunction` made) is collected.
+   */
   close(): void
   /**
    * The value text under `key` (a stored key: namespace text then key
    * text, as JSON), or undefined when it is missing or expired; the read
    * is written down for `takeUses`. Throws when the segment cannot answer
    * (replaced, closed, or a slot the writer left locked): then ask the host.
-   *
-   * The thin path of every read from the segment: the key is copied into
-   * a buffer this reader keeps, the value read into another, and an ASCII
-   * value (most JSON text) becomes a Latin-1 string, which V8 takes
-   * without decoding UTF-8: no allocation in Rust per call.
    */
   get(key: string): string | null
+  /** As `get`, but not a read to report (`has`). */
+  peek(key: string): string | null
   /**
    * What `ttl` answers for `key` (as `get` takes it): -2 missing or
    * expired, -1 no TTL, else the milliseconds left. Not a read to report
@@ -173,8 +173,6 @@ export declare class SharedReader {
    * cannot answer (as `get`, and with idle expiry): then ask the host.
    */
   ttl(key: string): number
-  /** As `get`, but not a read to report (`has`). */
-  peek(key: string): string | null
   /** Whether enough reads wait to be reported that they should go now. */
   get usesFull(): boolean
   /**
@@ -188,6 +186,15 @@ export declare class SharedReader {
    * `used` request (see `protocol`), or null when there are none.
    */
   takeUses(): string | null
+  /**
+   * A function `(key, ns?) => value` that reads the string `key` of
+   * namespace `ns` (a name; absent: the default namespace) as `get`
+   * does, quoting both itself, and answers the value decoded when that
+   * needs no parser. What it answered goes to `answer[0]`: 0 the value
+   * itself, 1 its JSON text (for JSON.parse), 2 missing, 3 not answered
+   * (take `get`, which also tells why). It never throws.
+   */
+  readFunction(answer: Int32Array): (key: string, ns?: string) => unknown
 }
 
 /** Answers every request of a batch with the same error. */

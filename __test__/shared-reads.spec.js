@@ -45,3 +45,14 @@ test('relay mode: gets come from the manager\'s shared memory, even while it is 
   t.deepEqual(result.reads, reads)
   t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync: { v: 3 }, ttlSync: 'left', ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
 })
+
+test('every kind of key and value, in every namespace, reads back from shared memory as the host would answer it', async (t) => {
+  const { result } = await runFixture('shared-values.js')
+  t.deepEqual(result, {
+    read: 87,
+    wrong: [],
+    numeric: { value: 'seven' },
+    big: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' },
+    bigLater: true,
+  })
+})

@@ -108,6 +108,15 @@
 //   role: string (optional)
 //     What controller.role says, for a backend whose part can change (the
 //     elected backend: 'master' while it hosts, else 'worker').
+//
+//   readNow(ns: string | null, key: string, sync: boolean): any (optional)
+//     The hot path of getSync() (sync true) and get() for a string key of
+//     namespace `ns`, with no Request built: the value, decoded (undefined
+//     when missing), when the backend can answer it at once and in order
+//     (the batching backend: from the shared segment, while none of this
+//     process's own writes is in flight); NOT_READ otherwise, and then the
+//     controller takes request()/requestSync(). Only for the 'json'
+//     serialization (the controller does not call it for 'advanced').
 
 /**
  * What a backend may or may not do, each a boolean in its `capabilities`.
@@ -137,6 +146,9 @@ function capabilities(declared) {
   return Object.freeze(out)
 }
 
+/** What readNow() answers when it does not answer: take request() or requestSync(). */
+const NOT_READ = Symbol('not read')
+
 const MEMBERS = ['ready', 'request', 'requestSync', 'watch', 'unwatch', 'close']
 
 /** Throws a TypeError naming what `backend` lacks of the contract; once per controller, not per call. */
@@ -149,4 +161,4 @@ function checkBackend(backend) {
   return backend
 }
 
-module.exports = { CAPABILITIES, capabilities, checkBackend }
+module.exports = { CAPABILITIES, NOT_READ, capabilities, checkBackend }

@@ -14,9 +14,16 @@
 // callback → backend.request(request) → (batching backend) queued, sent
 // with the rest of this turn's requests, its reply matched by id →
 // request.map(value) resolves the promise → #call calls the callback.
+//
+// One getSync('k') in a worker, on its hot path: the string key goes to
+// backend.readNow (lib/backend.js) with no Request built → (batching
+// backend) the shared segment's reader (lib/shared-reads.js) → a raw napi
+// function (src/binding/reader.rs) quotes the key, reads the segment and
+// answers the value; anything it cannot answer takes the way above.
 
 const { EventEmitter } = require('node:events')
 
+const { NOT_READ } = require('./backend')
 const { encodeKey, encodeValue, decodeValue } = require('./codec')
 const { SharedMemoryError, shown } = require('./errors')
 const { checkGlob } = require('./glob')
@@ -141,6 +148,7 @@ const operations = {
 
 class Controller extends EventEmitter {
   #backend
+  #readsNow // whether the backend has readNow (lib/backend.js)
   #role
   #style
   #namespace
@@ -152,6 +160,7 @@ class Controller extends EventEmitter {
   constructor(backend, { role, callbackStyle, namespace = null, defaultTtl, bounded = null }) {
     super()
     this.#backend = backend
+    this.#readsNow = typeof backend.readNow === 'function'
     this.#style = callbackStyle
     this.#namespace = namespace
     this.#defaultTtl = defaultTtl
@@ -393,6 +402,15 @@ class Controller extends EventEmitter {
     return { ...total, segmentBytes, namespaces }
   }
 
+  /** getSync(key) → the value, or undefined: read at once where the backend can (backend.readNow), else as every sync call. */
+  getSync(key) {
+    if (typeof key === 'string' && this.#readsNow && this.#backend.serialization !== 'advanced') {
+      const value = this.#backend.readNow(this.#namespace, key, true)
+      if (value !== NOT_READ) return value
+    }
+    return this.#backend.requestSync([operations.get[1].call(this, key)])[0]
+  }
+
   static {
     for (const [name, [required, build]] of Object.entries(operations)) {
       this.prototype[name] = function (...args) {
@@ -407,6 +425,7 @@ class Controller extends EventEmitter {
           return all
         })
       }
+      if (Object.hasOwn(this.prototype, `${name}Sync`)) continue // written out above
       this.prototype[`${name}Sync`] = function (...args) {
         const built = build.apply(this, args)
         if (!Array.isArray(built)) return this.#backend.requestSync([built])[0]

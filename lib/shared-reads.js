@@ -16,14 +16,22 @@
 // come from here: only while none of its own writes is in flight, so a
 // process always reads its own writes.
 
+const { NOT_READ } = require('./backend')
 const { SharedReader } = require('./native')
 const { Request } = require('./ops')
+
+// What the reader's read function answered (SharedReader.readFunction, src/binding/reader.rs).
+const VALUE = 0
+const JSON_TEXT = 1
+const MISSING = 2
 
 /** How long a reader may wait before it tells the host again that an entry is read (ms), unless the host says. */
 const USE_WINDOW_MS = 1000
 
 class SharedReads {
   #reader
+  #answer = new Int32Array(1)
+  #readKey // (key, ns?) => value, the raw napi function of the reader: its answer in #answer[0]
 
   /**
    * Maps the segment a host announced ({pid, fd, window}); null when it
@@ -47,6 +55,28 @@ class SharedReads {
 
   constructor(reader) {
     this.#reader = reader
+    this.#readKey = reader.readFunction(this.#answer)
+  }
+
+  /**
+   * The value of string key `key` in namespace `ns` (a name, or null),
+   * decoded from its JSON text (a 'json' store's value); undefined when
+   * it is missing or expired. The read is written down as get()'s are.
+   * NOT_READ when it is not answered this way (a key with characters
+   * JSON escapes, a segment that cannot answer): take get().
+   */
+  read(ns, key) {
+    const value = ns === null ? this.#readKey(key) : this.#readKey(key, ns)
+    switch (this.#answer[0]) {
+      case VALUE:
+        return value
+      case JSON_TEXT:
+        return JSON.parse(value)
+      case MISSING:
+        return undefined
+      default:
+        return NOT_READ
+    }
   }
 
   /**

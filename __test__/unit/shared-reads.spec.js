@@ -10,6 +10,7 @@ const test = require('ava')
 
 const { normalizeConfig } = require('../../lib/config')
 const { HostedStore } = require('../../lib/hosted-store')
+const { NOT_READ } = require('../../lib/backend')
 const { SharedReads } = require('../../lib/shared-reads')
 
 function published() {
@@ -51,5 +52,32 @@ test('a wrong token gets no descriptor; without a socket, /proc is the fallback'
   const reads = SharedReads.open(segment)
   t.is(reads.get(null, '"k"'), '{"v":1}')
   reads.close()
+  store.stopServing()
+})
+
+test('read(): a string key of any namespace, quoted in Rust, answers the value decoded; a key JSON escapes is left to get()', (t) => {
+  const { store, socket, segment } = published()
+  store.applyBatch(
+    '[[1,"set","s","text"],[2,"set","n",12.5],[3,"set","b",false],[4,"set","z",null],[5,"set","e","a\\"b"],' +
+      '[6,"set","é","é"],[7,"set","q\\"","quoted key"],[8,"set","k","in ns",{"ns":"ns"}],[9,"set","k","in n\\"s",{"ns":"n\\"s"}]]',
+  )
+  const reads = SharedReads.open(segment, socket)
+  t.is(reads.read(null, 's'), 'text')
+  t.is(reads.read(null, 'n'), 12.5)
+  t.is(reads.read(null, 'b'), false)
+  t.is(reads.read(null, 'z'), null)
+  t.is(reads.read(null, 'e'), 'a"b', 'a string with escapes, through JSON.parse')
+  t.deepEqual(reads.read(null, 'k'), { v: 1 })
+  t.is(reads.read('ns', 'k'), 'in ns')
+  t.is(reads.read('n"s', 'k'), NOT_READ, 'a namespace name with a quote: get() too')
+  t.is(reads.get('n"s', '"k"'), '"in n\\"s"')
+  t.is(reads.read(null, 'é'), 'é')
+  t.is(reads.read(null, 'missing'), undefined)
+  t.is(reads.read(null, 'q"'), NOT_READ, 'a key with a quote: get() quotes it with JSON.stringify')
+  t.is(reads.get(null, JSON.stringify('q"')), '"quoted key"')
+  t.is(reads.read(null, 'lone \ud800'), NOT_READ)
+  t.is(reads.read(null, 'k'.repeat(70000)), NOT_READ, 'longer than any stored key: the host answers')
+  reads.close()
+  t.is(reads.read(null, 's'), NOT_READ, 'closed: nothing is read')
   store.stopServing()
 })

@@ -23,7 +23,7 @@
 // Transports: lib/transports/socket.js, lib/transports/ipc.js, the relay's
 // (lib/relay.js) and the hosted store's (lib/backends/direct.js).
 
-const { capabilities } = require('../backend')
+const { NOT_READ, capabilities } = require('../backend')
 const { SharedMemoryError } = require('../errors')
 const { LOSE } = require('../lock')
 const { Pending, succeed, fail, rejected } = require('../pending')
@@ -178,6 +178,16 @@ class BatchingBackend {
       if (this.#usesPending) this.#queueUses()
     }
     return this.#enqueue(request)
+  }
+
+  /** See lib/backend.js: a get from the shared segment, when this process may read it there (as requestSync()/request() decide). */
+  readNow(ns, key, sync) {
+    const reads = this.#reads
+    if (reads === null || this.#refusal || this.#state !== READY) return NOT_READ
+    if (sync ? !this.#capabilities.sync || this.#pending.has(this.#lastWrite) : this.#pending.size > 0 || this.#pipelining) return NOT_READ
+    const value = reads.read(ns, key)
+    if (value !== NOT_READ) this.#reportUses()
+    return value
   }
 
   #enqueue(request) {

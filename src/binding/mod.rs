@@ -7,25 +7,24 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{JsString, JsValue};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
 use crate::host::Host;
 use crate::peers::{CountedSink, Handoff, Owner, Push};
 use crate::protocol;
-use crate::shm::follow::{Following, ProcFd, Source};
-use crate::shm::{self, memfd::Mapping, report::ReadReport, writer::Shape};
+use crate::shm::writer::Shape;
 use crate::snapshot::writer::Plan;
 use crate::snapshot::SERIALIZATIONS;
 use crate::socket::client::{ForeignServer, SocketClient};
 use crate::socket::host_lock::HostLock;
-use crate::socket::rights::OverSocket;
 use crate::socket::server::{self, Server};
-use crate::store::clock;
-use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES};
+use crate::store::{StoreConfig, DEFAULT_MAX_VALUE_BYTES};
 use crate::sweeper::{self, Sweeper};
 use crate::threads;
+
+mod reader;
+pub use reader::SharedReader;
 
 /// How a store is bounded. Every field is optional.
 #[napi(object)]
@@ -269,10 +268,11 @@ impl NativeStore {
   /// into this store; answers how many.
   #[napi]
   pub fn import_from(&self, reader: &SharedReader) -> u32 {
-    let Some(reader) = reader.reader.as_ref() else {
+    let reading = reader.reading();
+    let Some(following) = reading.following() else {
       return 0;
     };
-    self.host.import(reader.reader()) as u32
+    self.host.import(following.reader()) as u32
   }
 
   /// Loads the snapshot (after `importFrom`, if this store takes over from
@@ -512,206 +512,6 @@ fn connect_js(host: &Host, deliver: &Arc<PushFn>) -> Owner {
 #[napi(catch_unwind)]
 pub fn fail_batch(batch: String, code: String, message: String) -> String {
   protocol::fail_batch(&batch, &code, &message)
-}
-
-/// A read-only view of the segment another process publishes its store to,
-/// with the reports of its reads (see `takeUses`).
-#[napi]
-pub struct SharedReader {
-  /// None once closed: the mapping is gone.
-  reader: Option<Following<Mapping, Box<dyn Source<Mapping> + Send>>>,
-  /// The value read last.
-  buffer: Vec<u8>,
-  /// The key of the read under way (kept between reads, so never allocated again).
-  key: Vec<u8>,
-  uses: ReadReport,
-}
-
-#[napi]
-impl SharedReader {
-  /// Maps the segment process `pid` publishes as its descriptor `fd`:
-  /// passed over the socket `socketName` (with `token`) when there is one,
-  /// else opened as `/proc/<pid>/fd/<fd>`. A read of an entry is reported
-  /// as a use at most once per `windowMs`.
-  #[napi(constructor)]
-  pub fn new(
-    pid: u32,
-    fd: i32,
-    window_ms: f64,
-    socket_name: Option<String>,
-    token: Option<String>,
-  ) -> Result<Self> {
-    let source: Box<dyn Source<Mapping> + Send> = match (socket_name, token) {
-      (Some(name), Some(token)) => Box::new(OverSocket {
-        name,
-        token: token.into_bytes().into(),
-      }),
-      _ => Box::new(ProcFd { pid, fd }),
-    };
-    let reader = Following::open(source).map_err(|err| {
-      Error::from_reason(format!(
-        "cannot map the shared segment of process {pid}: {err}"
-      ))
-    })?;
-    let window = Duration::from_secs_f64(window_ms.clamp(1.0, 60_000.0) / 1000.0);
-    Ok(SharedReader {
-      uses: ReadReport::new(reader.reader().capacity(), window),
-      reader: Some(reader),
-      buffer: Vec::new(),
-      key: Vec::new(),
-    })
-  }
-
-  /// Moves to the host's current generation of the segment if the one
-  /// mapped was superseded (cheap when it was not: one load); answers
-  /// whether the mapped one is current.
-  #[napi]
-  pub fn refresh(&mut self) -> bool {
-    let Some(reader) = self.reader.as_mut() else {
-      return false;
-    };
-    let current = reader.follow(clock::now_ms());
-    self.uses.resize(reader.reader().capacity());
-    current
-  }
-
-  /// Unmaps the segment now rather than when this object is collected.
-  #[napi]
-  pub fn close(&mut self) {
-    self.reader = None;
-  }
-
-  /// The value text under `key` (a stored key: namespace text then key
-  /// text, as JSON), or undefined when it is missing or expired; the read
-  /// is written down for `takeUses`. Throws when the segment cannot answer
-  /// (replaced, closed, or a slot the writer left locked): then ask the host.
-  ///
-  /// The thin path of every read from the segment: the key is copied into
-  /// a buffer this reader keeps, the value read into another, and an ASCII
-  /// value (most JSON text) becomes a Latin-1 string, which V8 takes
-  /// without decoding UTF-8: no allocation in Rust per call.
-  #[napi(catch_unwind)]
-  pub fn get<'env>(&mut self, env: &'env Env, key: JsString<'_>) -> Result<Option<JsString<'env>>> {
-    let (key, len) = self.key_of(env, &key)?;
-    let found = self.look_bytes(&key[..len]);
-    if let Ok(found) = found {
-      self.uses.note(&key[..len], found);
-    }
-    self.key = key;
-    match found? {
-      None => Ok(None),
-      Some(_) => self.value_text(env).map(Some),
-    }
-  }
-
-  /// What `ttl` answers for `key` (as `get` takes it): -2 missing or
-  /// expired, -1 no TTL, else the milliseconds left. Not a read to report
-  /// (the host counts none for `ttl` either). Throws when the segment
-  /// cannot answer (as `get`, and with idle expiry): then ask the host.
-  #[napi(catch_unwind)]
-  pub fn ttl(&mut self, key: String) -> Result<f64> {
-    let reader = self
-      .reader
-      .as_mut()
-      .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
-    let ttl = reader
-      .ttl(key.as_bytes(), clock::now_ms(), &mut self.buffer)
-      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
-    self.uses.resize(reader.reader().capacity());
-    Ok(ttl as f64)
-  }
-
-  /// As `get`, but not a read to report (`has`).
-  #[napi(catch_unwind)]
-  pub fn peek(&mut self, key: String) -> Result<Option<String>> {
-    Ok(self.look(&key)?.map(|_| self.take_text()))
-  }
-
-  /// Whether enough reads wait to be reported that they should go now.
-  #[napi(getter)]
-  pub fn uses_full(&self) -> bool {
-    self.uses.full()
-  }
-
-  /// Forgets the entries read since the last report (their uses are lost:
-  /// recency stays as it was) but keeps the hit and miss counts; for when
-  /// the host does not keep up with reports.
-  #[napi]
-  pub fn forget_uses(&mut self) {
-    self.uses.forget_slots();
-  }
-
-  /// The reads written down since the last call, as the argument of a
-  /// `used` request (see `protocol`), or null when there are none.
-  #[napi]
-  pub fn take_uses(&mut self) -> Option<String> {
-    self.uses.take()
-  }
-
-  /// The key text `key` (as UTF-8) in this reader's key buffer, taken out
-  /// of it for the call (give it back), and its length. Fails for a key
-  /// longer than any stored one (the host answers it).
-  fn key_of(&mut self, env: &Env, key: &JsString<'_>) -> Result<(Vec<u8>, usize)> {
-    let mut buffer = std::mem::take(&mut self.key);
-    // Room for the longest key, its terminating NUL, and one byte to tell
-    // a longer one; sized once (its length is kept: no zeroing per call).
-    if buffer.len() != MAX_KEY_BYTES + 2 {
-      buffer.resize(MAX_KEY_BYTES + 2, 0);
-    }
-    let mut len = 0usize;
-    // SAFETY: a string value of this call's env, and a buffer of the length given.
-    let status = unsafe {
-      napi::sys::napi_get_value_string_utf8(
-        env.raw(),
-        key.raw(),
-        buffer.as_mut_ptr().cast(),
-        buffer.len(),
-        &mut len,
-      )
-    };
-    if status != napi::sys::Status::napi_ok || len > MAX_KEY_BYTES {
-      self.key = buffer;
-      return Err(Error::new(
-        Status::InvalidArg,
-        "not a key the segment holds",
-      ));
-    }
-    Ok((buffer, len))
-  }
-
-  /// The value just read, as a JavaScript string: Latin-1 when it is ASCII.
-  fn value_text<'env>(&self, env: &'env Env) -> Result<JsString<'env>> {
-    if self.buffer.is_ascii() {
-      return env.create_string_latin1(&self.buffer);
-    }
-    match std::str::from_utf8(&self.buffer) {
-      Ok(text) => env.create_string(text),
-      Err(_) => env.create_string(String::from_utf8_lossy(&self.buffer)),
-    }
-  }
-
-  /// The value just read, as text, moved out of the buffer (values are JSON text: UTF-8).
-  fn take_text(&mut self) -> String {
-    String::from_utf8(std::mem::take(&mut self.buffer))
-      .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
-  }
-
-  fn look(&mut self, key: &str) -> Result<Option<shm::reader::Found>> {
-    self.look_bytes(key.as_bytes())
-  }
-
-  fn look_bytes(&mut self, key: &[u8]) -> Result<Option<shm::reader::Found>> {
-    let reader = self
-      .reader
-      .as_mut()
-      .ok_or_else(|| Error::new(Status::GenericFailure, "the shared segment was closed"))?;
-    let found = reader
-      .get(key, clock::now_ms(), &mut self.buffer)
-      .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
-    // A new generation numbers its slots anew.
-    self.uses.resize(reader.reader().capacity());
-    Ok(found)
-  }
 }
 
 /// A connection to a store served on a local socket.

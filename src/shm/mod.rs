@@ -11,6 +11,8 @@
 //!   byte of the segment.
 //! - [`mirror`]: a store's storage that publishes every change to a
 //!   segment, so the segment always shows what the store holds.
+//! - [`reading`]: what a reading process keeps (its reader, its report,
+//!   its buffers), and which values need no parser.
 //! - [`report`]: what a reader writes down of its reads for the host
 //!   (uses, at most once per window per entry, and hit and miss counts).
 //! - [`follow`]: a reader that follows its writer to each new generation.
@@ -32,6 +34,7 @@ pub mod layout;
 pub mod memfd;
 pub mod mirror;
 pub mod reader;
+pub mod reading;
 pub mod report;
 pub mod words;
 pub mod writer;
@@ -62,6 +65,10 @@ pub enum ShmError {
   /// The store expires idle entries, so a record's deadline does not tell
   /// its TTL: the host answers `ttl`.
   Sliding,
+  /// This process closed its view of the segment.
+  Closed,
+  /// A key longer than any a store holds: the host answers it (with its error).
+  LongKey,
 }
 
 impl fmt::Display for ShmError {
@@ -73,6 +80,8 @@ impl fmt::Display for ShmError {
       ShmError::Superseded => "the shared segment was replaced or closed by its writer",
       ShmError::Elsewhere => "the value is too large for the shared segment: the host holds it",
       ShmError::Sliding => "with idle expiry, the shared segment does not show TTLs",
+      ShmError::Closed => "the shared segment was closed",
+      ShmError::LongKey => "the key is longer than any the store holds",
     })
   }
 }

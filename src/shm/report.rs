@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::reader::Found;
-use crate::store::{clock, split};
+use crate::store::{clock, same, split};
 
 /// Reads written down before the report should be sent at once.
 const FULL: usize = 1024;
@@ -39,20 +39,29 @@ impl ReadReport {
 
   /// A read of (stored) `key`: found at `found`, or missing.
   pub fn note(&mut self, key: &[u8], found: Option<Found>) {
+    self.note_at(key, found, clock::now_ms());
+  }
+
+  /// [`ReadReport::note`] of a read made at store millisecond `now`.
+  pub fn note_at(&mut self, key: &[u8], found: Option<Found>, now: u64) {
     let ns = split(key).0;
-    let i = match self.counts.iter().position(|(name, _, _)| name == ns) {
-      Some(i) => i,
-      None => {
-        self.counts.push((ns.to_vec(), 0, 0));
-        self.counts.len() - 1
-      }
+    // The namespace read last is most likely the one read now.
+    let i = match self.counts.last() {
+      Some((name, _, _)) if same(name, ns) => self.counts.len() - 1,
+      _ => match self.counts.iter().position(|(name, _, _)| same(name, ns)) {
+        Some(i) => i,
+        None => {
+          self.counts.push((ns.to_vec(), 0, 0));
+          self.counts.len() - 1
+        }
+      },
     };
     let Some(found) = found else {
       self.counts[i].2 += 1;
       return;
     };
     self.counts[i].1 += 1;
-    let window = (clock::now_ms() / self.window_ms) as u32 + 1;
+    let window = (now / self.window_ms) as u32 + 1;
     if let Some(last) = self.reported.get_mut(found.slot as usize) {
       if *last != window {
         *last = window;

@@ -11,8 +11,8 @@
 //! call expired.
 //!
 //! The segment grows with the store by generations: when it cannot take a
-//! change (out of slots or arena), a new segment, sized for twice what the
-//! store holds, is filled from the store (which has every entry: the
+//! change (out of slots or arena), a new segment, sized for what the store
+//! holds and room to grow (see [`Shape::grown`]), is filled from the store (which has every entry: the
 //! change included), made the one readers find, and only then is the old
 //! one marked superseded, so a reader that sees the mark finds the new one
 //! complete. The old one is retired: its writer forgets it, and the

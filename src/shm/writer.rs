@@ -16,7 +16,7 @@ pub struct Full;
 /// How a segment is sized.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
-  /// Slots; rounded up to a power of two (at least 8).
+  /// Slots (at least 8; any number).
   pub capacity: usize,
   pub arena_words: usize,
 }

@@ -58,7 +58,9 @@ impl Cell {
 /// are at most 64 KiB), then the key, then the value.
 fn prefix(key: &[u8], value: &[u8]) -> Box<[u8]> {
   let n = key.len();
-  let mut data = Vec::with_capacity(3 + n + value.len());
+  // Exactly as long as it will be: no reallocation when boxed.
+  let head = if n < 0x80 { 1 } else { 3 };
+  let mut data = Vec::with_capacity(head + n + value.len());
   if n < 0x80 {
     data.push(n as u8);
   } else {

@@ -241,7 +241,9 @@ pub fn shm_reader(data: &[u8]) {
     let mut bytes = [0u8; 8];
     bytes[..chunk.len()].copy_from_slice(chunk);
     let mut value = u64::from_le_bytes(bytes);
-    if i % crate::shm::layout::SLOT_WORDS == 0 && i < shape.capacity() * 4 {
+    if i % crate::shm::layout::SLOT_WORDS == 0
+      && i < shape.capacity() * crate::shm::layout::SLOT_WORDS
+    {
       value &= !1; // sequence words even, so slots are read (a locked one is its own test)
     }
     word.store(value, Ordering::Relaxed);

@@ -11,8 +11,8 @@
 //! call expired.
 //!
 //! The segment grows with the store by generations: when it cannot take a
-//! change (out of slots or arena), a new segment, sized for twice what the
-//! store holds, is filled from the store (which has every entry: the
+//! change (out of slots or arena), a new segment, sized for what the store
+//! holds and room to grow (see [`Shape::grown`]), is filled from the store (which has every entry: the
 //! change included), made the one readers find, and only then is the old
 //! one marked superseded, so a reader that sees the mark finds the new one
 //! complete. The old one is retired: its writer forgets it, and the
@@ -25,7 +25,7 @@ use std::io;
 
 use crate::store::{Entry, Removed, Slot, Storage};
 
-use super::layout::CLOSED;
+use super::layout::{CLOSED, NEVER};
 use super::words::Region;
 use super::writer::{record_size, Shape, Writer};
 
@@ -104,7 +104,10 @@ impl<S: Storage, R: Region> Mirrored<S, R> {
     };
     let words = inner
       .entries()
-      .map(|(key, entry)| record_size(key.len(), entry.value.len()))
+      .map(|(key, entry)| {
+        let deadline = shown(entry.expires, entry.touched, *idle) != NEVER;
+        record_size(key.len(), entry.value.len(), deadline)
+      })
       .sum();
     let Some(shape) = Shape::grown(inner.len(), words) else {
       return false;
@@ -153,7 +156,8 @@ impl<S: Storage, R: Region> Storage for Mirrored<S, R> {
     } = self;
     let (key, entry) = inner.touch(slot, at)?;
     if let (Some(idle), Some(segment)) = (*idle, segment.as_mut()) {
-      segment.set_expires(key, shown(entry.expires, entry.touched, Some(idle)));
+      // With idle expiry every record has a deadline word: this only changes it.
+      let _ = segment.set_expires(key, shown(entry.expires, entry.touched, Some(idle)));
     }
     Some((key, entry))
   }
@@ -163,8 +167,9 @@ impl<S: Storage, R: Region> Storage for Mirrored<S, R> {
     let touched = self.inner.peek(key).map_or(0, |entry| entry.touched);
     let idle = self.idle;
     self.publish(|segment| {
-      segment.set_expires(key, shown(expires, touched, idle));
-      true
+      segment
+        .set_expires(key, shown(expires, touched, idle))
+        .is_ok()
     });
   }
 

@@ -47,7 +47,8 @@ impl<R: Region> Reader<R> {
       .and_then(|slots| slots.checked_add(HEADER_WORDS))
       .and_then(|arena| arena.checked_add(arena_words))
       .is_some_and(|total| total <= words.len());
-    if field(H_VERSION) != VERSION || !capacity.is_power_of_two() || !fits {
+    let slots_ok = capacity > 0 && capacity <= u32::MAX as usize;
+    if field(H_VERSION) != VERSION || !slots_ok || !fits {
       return Err(ShmError::BadHeader);
     }
     Ok(Reader {
@@ -148,10 +149,16 @@ impl<R: Region> Reader<R> {
       return Ok(None);
     }
     let hash = slot_hash(key);
-    let mask = self.capacity - 1;
-    for step in 0..self.capacity {
-      let slot = (hash as usize).wrapping_add(step) & mask;
-      match self.read_slot(slot, hash, Some(key), out, recheck)? {
+    let tag = tag_of(hash);
+    let mut slot = home(hash, self.capacity);
+    for _ in 0..self.capacity {
+      let at = slot;
+      slot = if slot + 1 == self.capacity {
+        0
+      } else {
+        slot + 1
+      };
+      match self.read_slot(at, tag, Some(key), out, recheck)? {
         Slot::Empty => return Ok(None),
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
@@ -160,7 +167,7 @@ impl<R: Region> Reader<R> {
         } => {
           return Ok(Some(Live {
             found: Found {
-              slot: slot as u32,
+              slot: at as u32,
               hash,
             },
             expires,
@@ -201,19 +208,19 @@ impl<R: Region> Reader<R> {
     }
     let mut out = Vec::new();
     for slot in 0..self.capacity {
-      let hash = self.words()[slot_at(slot) + S_HASH].load(Ordering::Relaxed);
-      if hash == EMPTY || hash == TOMBSTONE {
+      let tag = tag_in(self.words()[slot_at(slot) + S_SEQ].load(Ordering::Relaxed));
+      if tag == EMPTY || tag == TOMBSTONE {
         continue;
       }
       let Ok(Slot::Match {
         expires,
         elsewhere,
         key_len: klen,
-      }) = self.read_slot(slot, hash, None, &mut out, true)
+      }) = self.read_slot(slot, tag, None, &mut out, true)
       else {
         continue;
       };
-      if expires > now && slot_hash(&out[..klen]) == hash {
+      if expires > now && tag_of(slot_hash(&out[..klen])) == tag {
         let value = (!elsewhere).then(|| &out[klen..]);
         f(&out[..klen], value, expires);
       }
@@ -226,13 +233,13 @@ impl<R: Region> Reader<R> {
   }
 
   /// Reads one slot consistently: retried while the writer changes it.
-  /// A match is the slot holding `hash` and `key` (with no key: any key of
-  /// that hash, for [`Reader::for_each`]); then `out` holds the key's
+  /// A match is the slot holding `tag` and `key` (with no key: any key of
+  /// that tag, for [`Reader::for_each`]); then `out` holds the key's
   /// bytes followed by the value's.
   fn read_slot(
     &self,
     slot: usize,
-    hash: u64,
+    tag: u64,
     key: Option<&[u8]>,
     out: &mut Vec<u8>,
     recheck: bool,
@@ -251,26 +258,16 @@ impl<R: Region> Reader<R> {
         pause(spins);
         continue;
       }
-      let unchanged = || {
-        fence(Ordering::Acquire);
-        !recheck || seq.load(Ordering::Relaxed) == before
-      };
-      let found = words[at + S_HASH].load(Ordering::Relaxed);
-      if found != hash {
-        // A slot's hash is one word: read whole, whatever else is changing.
-        if found == EMPTY && !unchanged() {
-          continue;
-        }
-        return Ok(if found == EMPTY {
-          Slot::Empty
-        } else {
-          Slot::Other
-        });
+      // The tag sits in the sequence's own word: read whole, with it.
+      match tag_in(before) {
+        EMPTY => return Ok(Slot::Empty),
+        found if found != tag => return Ok(Slot::Other),
+        _ => {}
       }
-      let record = words[at + S_RECORD].load(Ordering::Relaxed);
-      let (klen, vlen) = unpack_lengths(words[at + S_LENGTHS].load(Ordering::Relaxed));
-      let copied = self.copy_record(record, klen, vlen, out);
-      if !unchanged() {
+      let (record, klen, vlen) = unpack_entry(words[at + S_ENTRY].load(Ordering::Relaxed));
+      let copied = self.copy_record(record, has_deadline(before), klen, vlen, out);
+      fence(Ordering::Acquire);
+      if recheck && seq.load(Ordering::Relaxed) != before {
         continue;
       }
       // Consistent now: a record that does not fit is damage, not a race.
@@ -289,20 +286,31 @@ impl<R: Region> Reader<R> {
     }
   }
 
-  /// Copies a record's deadline and bytes, if it lies inside the arena.
-  fn copy_record(&self, record: u64, klen: usize, vlen: usize, out: &mut Vec<u8>) -> Option<u64> {
-    let record = usize::try_from(record).ok()?;
+  /// Copies a record's deadline ([`NEVER`] when it has no deadline word)
+  /// and bytes, if it lies inside the arena.
+  fn copy_record(
+    &self,
+    record: usize,
+    deadline: bool,
+    klen: usize,
+    vlen: usize,
+    out: &mut Vec<u8>,
+  ) -> Option<u64> {
     if klen > MAX_KEY_BYTES {
       return None;
     }
     let bytes = klen.checked_add(stored_len(vlen))?;
-    let size = record_words(bytes);
+    let size = record_words(bytes, deadline);
     if record.checked_add(size)? > self.arena_words {
       return None;
     }
-    let at = self.arena_at + record;
-    let expires = self.words()[at].load(Ordering::Relaxed);
-    load_bytes(self.words(), at + RECORD_HEAD_WORDS, bytes, out)?;
+    let mut at = self.arena_at + record;
+    let mut expires = NEVER;
+    if deadline {
+      expires = self.words()[at].load(Ordering::Relaxed);
+      at += RECORD_HEAD_WORDS;
+    }
+    load_bytes(self.words(), at, bytes, out)?;
     Some(expires)
   }
 }

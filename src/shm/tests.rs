@@ -50,11 +50,112 @@ fn sets_removals_overwrites_and_ttls_are_seen_by_a_reader() {
     get(&r, "a", 0).as_deref(),
     Some("a longer value, in another size class")
   );
-  assert!(w.set_expires(b"a", 5));
+  assert_eq!(w.set_expires(b"a", 5), Ok(true), "a deadline word added");
+  assert_eq!(
+    get(&r, "a", 4).as_deref(),
+    Some("a longer value, in another size class")
+  );
   assert_eq!(get(&r, "a", 5), None);
   assert!(w.remove(b"a"));
   assert!(!w.remove(b"a"));
   assert_eq!((get(&r, "a", 0), w.len()), (None, 1));
+}
+
+/// An entry without a TTL has no deadline word; giving it one moves it to
+/// a record with one, taking one off keeps the word (as NEVER), and the
+/// reader's TTL and value follow every step, for a value held elsewhere too.
+#[test]
+fn a_deadline_word_comes_and_goes_with_the_ttl() {
+  let (mut w, r) = segment(SHAPE);
+  let mut out = Vec::new();
+  w.set(b"k", b"seven b", NEVER).unwrap();
+  let arena_used = |w: &Writer<Heap>| {
+    w.region().words()[arena_at(SHAPE.capacity())..]
+      .iter()
+      .rposition(|word| word.load(Ordering::Relaxed) != 0)
+      .map_or(0, |last| last + 1)
+  };
+  assert_eq!(
+    arena_used(&w),
+    1,
+    "no deadline word: 8 bytes of key and value, one word"
+  );
+  assert_eq!(r.ttl(b"k", 0, &mut out), Ok(-1));
+  assert_eq!(
+    w.set_expires(b"k", NEVER),
+    Ok(true),
+    "no TTL to no TTL: nothing to do"
+  );
+  assert_eq!(w.set_expires(b"k", 50), Ok(true));
+  assert_eq!(r.ttl(b"k", 20, &mut out), Ok(30));
+  assert_eq!(get(&r, "k", 20).as_deref(), Some("seven b"));
+  assert_eq!(w.set_expires(b"k", NEVER), Ok(true));
+  assert_eq!(r.ttl(b"k", 20, &mut out), Ok(-1));
+  assert_eq!(get(&r, "k", u64::MAX - 1).as_deref(), Some("seven b"));
+  w.set(b"k", b"seven b", 70).unwrap();
+  assert_eq!(r.ttl(b"k", 20, &mut out), Ok(50));
+  assert_eq!(w.set_expires(b"missing", 5), Ok(false));
+  let large = vec![b'x'; MAX_PUBLISHED_VALUE + 1];
+  w.set(b"big", &large, NEVER).unwrap();
+  assert_eq!(w.set_expires(b"big", 40), Ok(true));
+  assert_eq!(r.ttl(b"big", 0, &mut out), Ok(40));
+  assert_eq!(r.get(b"big", 0, &mut out), Err(ShmError::Elsewhere));
+  assert_eq!(r.get(b"big", 40, &mut out), Ok(None), "expired");
+}
+
+#[test]
+fn a_slot_table_of_any_size_finds_every_key_and_wraps_around() {
+  for capacity in [8, 9, 13, 100, 1000] {
+    let (mut w, r) = segment(Shape {
+      capacity,
+      arena_words: 1 << 14,
+    });
+    assert_eq!(r.capacity(), capacity);
+    let n = capacity * 7 / 8;
+    for i in 0..n {
+      w.set(
+        format!("key {i}").as_bytes(),
+        format!("v{i}").as_bytes(),
+        NEVER,
+      )
+      .unwrap();
+    }
+    assert_eq!(
+      w.set(b"one too many", b"x", NEVER),
+      Err(Full),
+      "past 7/8 of {capacity} slots"
+    );
+    for i in 0..n {
+      assert_eq!(get(&r, &format!("key {i}"), 0), Some(format!("v{i}")));
+    }
+    assert_eq!(get(&r, "absent", 0), None);
+    for slot in 0..capacity {
+      assert!(home(slot as u64 * 0x9E37_79B9, capacity) < capacity);
+    }
+  }
+  assert_eq!(home(u64::MAX, 1 << 28), (1 << 28) - 1);
+}
+
+#[test]
+fn an_entry_word_holds_the_largest_offset_and_lengths_and_refuses_more() {
+  let most = (MAX_RECORD - 1, MAX_KEY_BYTES, ELSEWHERE);
+  assert_eq!(
+    unpack_entry(pack_entry(most.0, most.1, most.2).unwrap()),
+    most
+  );
+  assert_eq!(
+    unpack_entry(pack_entry(3, 2, MAX_PUBLISHED_VALUE).unwrap()),
+    (3, 2, MAX_PUBLISHED_VALUE)
+  );
+  assert_eq!(pack_entry(MAX_RECORD, 1, 1), None);
+  assert_eq!(pack_entry(0, 1 << 17, 1), None);
+  assert_eq!(pack_entry(0, 1, ELSEWHERE + 1), None);
+  let state = state_word(SEQ_MASK + 2, 77, true);
+  assert_eq!(
+    (state & SEQ_MASK, tag_in(state), has_deadline(state)),
+    (1, 77, true)
+  );
+  assert!(tag_of(0) >= 2 && tag_of(u64::MAX) == (1 << 15) - 1);
 }
 
 #[test]
@@ -195,7 +296,7 @@ fn a_slot_left_locked_by_a_stopped_writer_is_an_error_not_a_hang() {
   w.set(b"a", b"1", NEVER).unwrap();
   let words = w.region().words();
   let slot = (0..SHAPE.capacity())
-    .find(|&i| words[slot_at(i) + S_HASH].load(Ordering::Relaxed) == slot_hash(b"a"))
+    .find(|&i| tag_in(words[slot_at(i) + S_SEQ].load(Ordering::Relaxed)) == tag_of(slot_hash(b"a")))
     .unwrap();
   words[slot_at(slot) + S_SEQ].fetch_add(1, Ordering::Relaxed);
   let mut out = Vec::new();
@@ -497,9 +598,10 @@ mod mirrored {
     }
     let now = reader.reader().generation();
     assert!(now > first + 2, "generation {now}");
+    let capacity = reader.reader().capacity();
     assert!(
-      reader.reader().capacity() >= 32_768,
-      "20k keys at most 7/8 full"
+      capacity * 7 >= 20_000 * 8 && capacity * 5 <= 20_000 * 8 + 8,
+      "20k keys at most 7/8 full, at least 5/8 ({capacity} slots)"
     );
   }
 

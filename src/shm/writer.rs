@@ -4,7 +4,7 @@
 //! never need it.
 
 use super::layout::*;
-use super::words::{fence, store_bytes, AtomicU64, Ordering, Region};
+use super::words::{fence, load_bytes, store_bytes, AtomicU64, Ordering, Region};
 use std::collections::HashMap;
 
 /// The segment cannot take the entry: out of slots (past 7/8 of them,
@@ -16,7 +16,7 @@ pub struct Full;
 /// How a segment is sized.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
-  /// Slots; rounded up to a power of two (at least 8).
+  /// Slots (at least 8; any number).
   pub capacity: usize,
   pub arena_words: usize,
 }
@@ -25,10 +25,11 @@ pub struct Shape {
 pub const MIN_SLOTS: usize = 1 << 12;
 /// Arena words of a store's first generation (1 MiB), and the fewest of any.
 pub const MIN_ARENA_WORDS: usize = 1 << 17;
-/// The most slots a generation may have (2^28: 8 GiB of slot table).
+/// The most slots a generation may have (2^28: 4 GiB of slot table).
 pub const MAX_SLOTS: usize = 1 << 28;
-/// The most arena words a generation may have (2^34: 128 GiB).
-pub const MAX_ARENA_WORDS: usize = 1 << 34;
+/// The most arena words a generation may have (2^32: 32 GiB, what a
+/// slot's record offset can name).
+pub const MAX_ARENA_WORDS: usize = MAX_RECORD;
 
 impl Shape {
   /// The first generation of a store: small. The segment grows with the
@@ -41,14 +42,17 @@ impl Shape {
   }
 
   /// The next generation for `live` entries whose records take
-  /// `record_words` words (size classes included): at most half full in
-  /// slots and arena, so it takes as many new entries again before it
-  /// grows. None past [`MAX_SLOTS`] or [`MAX_ARENA_WORDS`].
+  /// `record_words` words (size classes included): slots for 8/5 of them
+  /// (5/8 full, so it takes 2/5 as many again before it is 7/8 full and
+  /// grows: the slot table, whose every page is touched, stays within 8/5
+  /// to 8/7 slots per entry), and twice their arena (whose pages are only
+  /// touched as records are written). None past [`MAX_SLOTS`] or
+  /// [`MAX_ARENA_WORDS`].
   pub fn grown(live: usize, record_words: usize) -> Option<Shape> {
     let capacity = live
       .checked_add(1)?
-      .checked_mul(2)?
-      .checked_next_power_of_two()?
+      .checked_mul(8)?
+      .div_ceil(5)
       .max(MIN_SLOTS);
     let arena_words = record_words.checked_mul(2)?.max(MIN_ARENA_WORDS);
     (capacity <= MAX_SLOTS && arena_words <= MAX_ARENA_WORDS).then_some(Shape {
@@ -57,8 +61,9 @@ impl Shape {
     })
   }
 
+  /// Slots (at least 8; any number, not only powers of two).
   pub fn capacity(&self) -> usize {
-    self.capacity.max(8).next_power_of_two()
+    self.capacity.max(8)
   }
 
   /// Words of the whole segment.
@@ -155,30 +160,53 @@ impl<R: Region> Writer<R> {
     } else {
       (value, value.len())
     };
+    let mut bytes = Vec::with_capacity(key.len() + value.len());
+    bytes.extend_from_slice(key);
+    bytes.extend_from_slice(value);
     let hash = slot_hash(key);
     let found = self.probe(key, hash).ok_or(Full)?;
+    self.place(found, hash, &bytes, key.len(), value_len, expires)
+  }
+
+  /// Writes a new record of `bytes` (`key_len` of key, then the value's,
+  /// whose length is `value_len` or [`ELSEWHERE`]) and points the slot
+  /// `found` at it, freeing the record it replaces.
+  fn place(
+    &mut self,
+    found: Probe,
+    hash: u64,
+    bytes: &[u8],
+    key_len: usize,
+    value_len: usize,
+    expires: u64,
+  ) -> Result<(), Full> {
     let new_slot = matches!(found, Probe::Free { empty: true, .. });
     if new_slot && (self.used + 1) * 8 > self.capacity * 7 {
       return Err(Full);
     }
-    let size = record_words(key.len() + value.len());
+    let deadline = expires != NEVER;
+    let size = record_words(bytes.len(), deadline);
     let record = self.arena.alloc(size, self.arena_words).ok_or(Full)?;
+    let Some(entry) = pack_entry(record, key_len, value_len) else {
+      self.arena.free((record, size_class(size)));
+      return Err(Full);
+    };
     let words = self.region.words();
-    let at = arena_at(self.capacity) + record;
-    words[at].store(expires, Ordering::Relaxed);
-    let mut bytes = Vec::with_capacity(key.len() + value.len());
-    bytes.extend_from_slice(key);
-    bytes.extend_from_slice(value);
-    store_bytes(words, at + RECORD_HEAD_WORDS, &bytes);
-    let lengths = pack_lengths(key.len(), value_len);
+    let mut at = arena_at(self.capacity) + record;
+    if deadline {
+      words[at].store(expires, Ordering::Relaxed);
+      at += RECORD_HEAD_WORDS;
+    }
+    store_bytes(words, at, bytes);
+    let tag = tag_of(hash);
     match found {
       Probe::Found(slot) => {
         let old = self.record_of(slot);
-        self.publish(slot, hash, record as u64, lengths);
+        self.publish(slot, tag, deadline, entry);
         self.arena.free(old);
       }
       Probe::Free { slot, empty } => {
-        self.publish(slot, hash, record as u64, lengths);
+        self.publish(slot, tag, deadline, entry);
         self.used += usize::from(empty);
         self.live += 1;
         self.words()[H_LIVE].store(self.live, Ordering::Relaxed);
@@ -193,33 +221,60 @@ impl<R: Region> Writer<R> {
       return false;
     };
     let old = self.record_of(slot);
-    self.publish(slot, TOMBSTONE, 0, 0);
+    self.publish(slot, TOMBSTONE, false, 0);
     self.arena.free(old);
     self.live -= 1;
     self.words()[H_LIVE].store(self.live, Ordering::Relaxed);
     true
   }
 
-  /// Changes the TTL deadline of `key`; answers whether it is there.
-  pub fn set_expires(&mut self, key: &[u8], expires: u64) -> bool {
-    let Some(Probe::Found(slot)) = self.probe(key, slot_hash(key)) else {
-      return false;
+  /// Changes the TTL deadline of `key`; answers whether it is there. An
+  /// entry whose record has no deadline word gets a new record with one
+  /// (which may not fit: [`Full`]).
+  pub fn set_expires(&mut self, key: &[u8], expires: u64) -> Result<bool, Full> {
+    let hash = slot_hash(key);
+    let Some(Probe::Found(slot)) = self.probe(key, hash) else {
+      return Ok(false);
     };
-    let (record, _) = self.record_of(slot);
-    let seq = self.lock(slot);
-    self.words()[arena_at(self.capacity) + record].store(expires, Ordering::Relaxed);
-    self.unlock(slot, seq);
-    true
+    let state = self.state(slot);
+    if has_deadline(state) {
+      let (record, _) = self.record_of(slot);
+      self.lock(slot);
+      self.words()[arena_at(self.capacity) + record].store(expires, Ordering::Relaxed);
+      self.unlock(slot, state, tag_in(state), true);
+      return Ok(true);
+    }
+    if expires == NEVER {
+      return Ok(true);
+    }
+    let (_, key_len, value_len) = self.entry_of(slot);
+    let mut bytes = Vec::new();
+    let at = arena_at(self.capacity) + self.record_of(slot).0;
+    load_bytes(
+      self.words(),
+      at,
+      key_len + stored_len(value_len),
+      &mut bytes,
+    )
+    .ok_or(Full)?;
+    self.place(
+      Probe::Found(slot),
+      hash,
+      &bytes,
+      key_len,
+      value_len,
+      expires,
+    )?;
+    Ok(true)
   }
 
   /// The key at `slot`, if the slot holds an entry whose hash is `hash`.
   pub fn key_at(&self, slot: u32, hash: u64) -> Option<Vec<u8>> {
     let slot = slot as usize;
-    if slot >= self.capacity || self.words()[slot_at(slot) + S_HASH].load(Ordering::Relaxed) != hash
-    {
+    if slot >= self.capacity || tag_in(self.state(slot)) != tag_of(hash) {
       return None;
     }
-    self.stored_key(slot)
+    self.stored_key(slot).filter(|key| slot_hash(key) == hash)
   }
 
   /// Entries published.
@@ -241,16 +296,25 @@ impl<R: Region> Writer<R> {
     self.region.words()
   }
 
+  /// A slot's state word (see [`S_SEQ`]). Only this writer changes slots:
+  /// its own relaxed loads see its own stores.
+  fn state(&self, slot: usize) -> u64 {
+    self.words()[slot_at(slot) + S_SEQ].load(Ordering::Relaxed)
+  }
+
+  /// A slot's record offset, key length and value length.
+  fn entry_of(&self, slot: usize) -> (usize, usize, usize) {
+    unpack_entry(self.words()[slot_at(slot) + S_ENTRY].load(Ordering::Relaxed))
+  }
+
   /// Where `key` is, or the first free slot on its probe sequence (a
   /// tombstone before an empty one). None when every slot is taken.
   fn probe(&self, key: &[u8], hash: u64) -> Option<Probe> {
-    let mask = self.capacity - 1;
+    let tag = tag_of(hash);
+    let mut slot = home(hash, self.capacity);
     let mut tombstone = None;
-    for step in 0..self.capacity {
-      let slot = (hash as usize + step) & mask;
-      let at = slot_at(slot);
-      // Only this writer changes slots: its own relaxed loads see its own stores.
-      match self.words()[at + S_HASH].load(Ordering::Relaxed) {
+    for _ in 0..self.capacity {
+      match tag_in(self.state(slot)) {
         EMPTY => {
           return Some(match tombstone {
             Some(slot) => Probe::Free { slot, empty: false },
@@ -260,60 +324,70 @@ impl<R: Region> Writer<R> {
         TOMBSTONE => {
           tombstone.get_or_insert(slot);
         }
-        h if h == hash && self.key_is(slot, key) => return Some(Probe::Found(slot)),
+        t if t == tag && self.key_is(slot, key) => return Some(Probe::Found(slot)),
         _ => {}
+      }
+      slot += 1;
+      if slot == self.capacity {
+        slot = 0;
       }
     }
     tombstone.map(|slot| Probe::Free { slot, empty: false })
   }
 
   fn key_is(&self, slot: usize, key: &[u8]) -> bool {
-    let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
-    klen == key.len() && self.stored_key(slot).as_deref() == Some(key)
+    let (_, key_len, _) = self.entry_of(slot);
+    key_len == key.len() && self.stored_key(slot).as_deref() == Some(key)
   }
 
   /// The key of an occupied slot, read from its record.
   fn stored_key(&self, slot: usize) -> Option<Vec<u8>> {
     let (record, _) = self.record_of(slot);
-    let (klen, _) = unpack_lengths(self.words()[slot_at(slot) + S_LENGTHS].load(Ordering::Relaxed));
-    let mut key = Vec::with_capacity(klen);
-    let at = arena_at(self.capacity) + record + RECORD_HEAD_WORDS;
-    super::words::load_bytes(self.words(), at, klen, &mut key)?;
+    let (_, key_len, _) = self.entry_of(slot);
+    let mut key = Vec::with_capacity(key_len);
+    let at = arena_at(self.capacity) + record + self.head_of(slot);
+    load_bytes(self.words(), at, key_len, &mut key)?;
     Some(key)
   }
 
-  /// The record of an occupied slot: its offset and size class.
+  /// Words before an occupied slot's bytes in its record.
+  fn head_of(&self, slot: usize) -> usize {
+    usize::from(has_deadline(self.state(slot))) * RECORD_HEAD_WORDS
+  }
+
+  /// The record of an occupied slot: its offset and size class. (The
+  /// offset is of its first word: its deadline, when it has one.)
   fn record_of(&self, slot: usize) -> (usize, usize) {
-    let at = slot_at(slot);
-    let record = self.words()[at + S_RECORD].load(Ordering::Relaxed) as usize;
-    let (klen, vlen) = unpack_lengths(self.words()[at + S_LENGTHS].load(Ordering::Relaxed));
-    (record, size_class(record_words(klen + stored_len(vlen))))
+    let (record, key_len, value_len) = self.entry_of(slot);
+    let deadline = has_deadline(self.state(slot));
+    let size = record_words(key_len + stored_len(value_len), deadline);
+    (record, size_class(size))
   }
 
   /// Writes a slot's fields under its sequence lock.
-  fn publish(&self, slot: usize, hash: u64, record: u64, lengths: u64) {
-    let at = slot_at(slot);
-    let seq = self.lock(slot);
-    let words = self.words();
-    words[at + S_HASH].store(hash, Ordering::Relaxed);
-    words[at + S_RECORD].store(record, Ordering::Relaxed);
-    words[at + S_LENGTHS].store(lengths, Ordering::Relaxed);
-    self.unlock(slot, seq);
+  fn publish(&self, slot: usize, tag: u64, deadline: bool, entry: u64) {
+    let state = self.lock(slot);
+    self.words()[slot_at(slot) + S_ENTRY].store(entry, Ordering::Relaxed);
+    self.unlock(slot, state, tag, deadline);
   }
 
-  /// Makes the slot's sequence odd. The release fence orders everything
-  /// written after it (this slot's fields, and any later reuse of the
-  /// record it pointed to) after the odd value, for any reader.
+  /// Makes the slot's sequence odd (its tag stays). The release fence
+  /// orders everything written after it (this slot's fields, and any later
+  /// reuse of the record it pointed to) after the odd value, for any
+  /// reader. Answers the state word before.
   fn lock(&self, slot: usize) -> u64 {
     let seq = &self.words()[slot_at(slot) + S_SEQ];
     let even = seq.load(Ordering::Relaxed);
-    seq.store(even + 1, Ordering::Relaxed);
+    seq.store(even + 1, Ordering::Relaxed); // even & SEQ_MASK < SEQ_MASK: no carry into the flags
     fence(Ordering::Release);
     even
   }
 
-  fn unlock(&self, slot: usize, even: u64) {
-    self.words()[slot_at(slot) + S_SEQ].store(even + 2, Ordering::Release);
+  /// Ends the change: the sequence even again (two past `before`), with
+  /// the slot's new tag and deadline flag.
+  fn unlock(&self, slot: usize, before: u64, tag: u64, deadline: bool) {
+    let next = state_word((before & SEQ_MASK) + 2, tag, deadline);
+    self.words()[slot_at(slot) + S_SEQ].store(next, Ordering::Release);
   }
 }
 
@@ -330,14 +404,15 @@ enum Probe {
 }
 
 /// Words the record of an entry with this key and value takes in a
-/// segment, size class included (a value too large to publish takes none).
-pub fn record_size(key_len: usize, value_len: usize) -> usize {
+/// segment, size class included (a value too large to publish takes none),
+/// with a deadline word when it has a TTL (`deadline`).
+pub fn record_size(key_len: usize, value_len: usize, deadline: bool) -> usize {
   let value_len = if value_len > MAX_PUBLISHED_VALUE {
     0
   } else {
     value_len
   };
-  size_class(record_words(key_len + value_len))
+  size_class(record_words(key_len + value_len, deadline))
 }
 
 /// A record's size class in words: exact up to 32 words (256 bytes), then

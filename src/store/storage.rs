@@ -49,27 +49,30 @@ pub struct Slot {
 #[derive(Debug)]
 pub struct Removed {
   data: Box<[u8]>,
-  key_len: usize,
+  key_at: usize,
+  value_at: usize,
   pub expires: u64,
 }
 
 impl Removed {
-  /// `data` is the key's bytes followed by the value's.
-  pub fn new(data: Box<[u8]>, key_len: usize, expires: u64) -> Self {
+  /// `data` holds, from `key_at`, the key's bytes, then from `value_at`
+  /// the value's (what comes before `key_at` is the storage's own).
+  pub fn new(data: Box<[u8]>, key_at: usize, value_at: usize, expires: u64) -> Self {
     Removed {
       data,
-      key_len,
+      key_at,
+      value_at,
       expires,
     }
   }
 
   pub fn value(&self) -> &[u8] {
-    &self.data[self.key_len..]
+    &self.data[self.value_at..]
   }
 
-  /// The bytes the entry was accounted for.
+  /// The bytes the entry was accounted for: its key's and value's.
   pub fn size(&self) -> usize {
-    self.data.len()
+    self.data.len() - self.key_at
   }
 }
 

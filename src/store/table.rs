@@ -3,9 +3,10 @@
 //! [`Storage`] every store uses unless told otherwise.
 //!
 //! Layout, chosen for memory per entry (the store may hold millions of
-//! small entries): each entry's key and value share one allocation; entries
-//! sit in one `Vec` and are linked into the recency list by index (`u32`,
-//! not pointers); the hash index holds only those indexes.
+//! small entries): each entry's key and value share one allocation, after
+//! the key's length (1 byte under 128, else 3: so a cell is 40 bytes, not
+//! 48); entries sit in one `Vec` and are linked into the recency list by
+//! index (`u32`, not pointers); the hash index holds only those indexes.
 
 use hashbrown::HashTable;
 
@@ -16,9 +17,9 @@ use super::storage::{hash_key, Entry, Removed, Slot, Storage};
 const NIL: u32 = u32::MAX;
 
 struct Cell {
-  /// The key's bytes, then the value's; empty while the slot is free.
+  /// The key's length (see [`prefix`]), the key's bytes, then the value's;
+  /// empty while the slot is free.
   data: Box<[u8]>,
-  key_len: u32,
   /// Neighbours in the recency list (toward the most / least recently used).
   newer: u32,
   older: u32,
@@ -27,16 +28,58 @@ struct Cell {
 }
 
 impl Cell {
+  /// Where the key starts and the value starts in `data`.
+  fn bounds(&self) -> (usize, usize) {
+    bounds(&self.data)
+  }
+
   fn key(&self) -> &[u8] {
-    &self.data[..self.key_len as usize]
+    let (key, value) = self.bounds();
+    &self.data[key..value]
   }
 
   fn entry(&self) -> Entry<'_> {
     Entry {
-      value: &self.data[self.key_len as usize..],
+      value: &self.data[self.bounds().1..],
       touched: self.touched,
       expires: self.expires,
     }
+  }
+
+  /// Takes the entry out, leaving the cell free.
+  fn take(&mut self) -> Removed {
+    let (key, value) = self.bounds();
+    Removed::new(std::mem::take(&mut self.data), key, value, self.expires)
+  }
+}
+
+/// A cell's data for `key` and `value`: the key's length first, in one
+/// byte when under 128, else in three (the first with its top bit set; keys
+/// are at most 64 KiB), then the key, then the value.
+fn prefix(key: &[u8], value: &[u8]) -> Box<[u8]> {
+  let n = key.len();
+  // Exactly as long as it will be: no reallocation when boxed.
+  let head = if n < 0x80 { 1 } else { 3 };
+  let mut data = Vec::with_capacity(head + n + value.len());
+  if n < 0x80 {
+    data.push(n as u8);
+  } else {
+    data.extend_from_slice(&[0x80 | (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+  }
+  data.extend_from_slice(key);
+  data.extend_from_slice(value);
+  data.into_boxed_slice()
+}
+
+/// Where the key and the value start in data made by [`prefix`].
+fn bounds(data: &[u8]) -> (usize, usize) {
+  match data.first() {
+    Some(&n) if n < 0x80 => (1, 1 + n as usize),
+    Some(&high) => {
+      let n = ((high & 0x7F) as usize) << 16 | (data[1] as usize) << 8 | data[2] as usize;
+      (3, 3 + n)
+    }
+    None => (0, 0),
   }
 }
 
@@ -106,21 +149,15 @@ impl Storage for Table {
   /// Stores `value` under `key` as the most recently used entry; answers
   /// the entry it replaced.
   fn insert(&mut self, key: &[u8], value: &[u8], touched: u64, expires: u64) -> Option<Removed> {
-    let mut data = Vec::with_capacity(key.len() + value.len());
-    data.extend_from_slice(key);
-    data.extend_from_slice(value);
-    let data = data.into_boxed_slice();
-    self.bytes += data.len();
+    let data = prefix(key, value);
+    self.bytes += key.len() + value.len();
     let hash = hash_key(key);
     if let Some(i) = self.index_of(key, hash) {
       self.detach(i);
       self.attach_newest(i);
       let slot = &mut self.slots[i as usize];
-      let old = Removed::new(
-        std::mem::replace(&mut slot.data, data),
-        key.len(),
-        slot.expires,
-      );
+      let old = slot.take();
+      slot.data = data;
       slot.touched = touched;
       slot.expires = expires;
       self.bytes -= old.size();
@@ -128,7 +165,6 @@ impl Storage for Table {
     }
     let slot = Cell {
       data,
-      key_len: key.len() as u32,
       newer: NIL,
       older: NIL,
       touched,
@@ -215,11 +251,7 @@ impl Table {
   fn release(&mut self, i: u32) -> Removed {
     self.detach(i);
     let slot = &mut self.slots[i as usize];
-    let removed = Removed::new(
-      std::mem::take(&mut slot.data),
-      slot.key_len as usize,
-      slot.expires,
-    );
+    let removed = slot.take();
     slot.older = self.free;
     self.free = i;
     self.len -= 1;
@@ -296,6 +328,34 @@ mod tests {
       (t.len(), t.bytes(), t.oldest().is_none(), t.keys().count()),
       (0, 0, true, 0)
     );
+  }
+
+  #[test]
+  fn keys_of_every_length_read_back_and_a_cell_is_40_bytes() {
+    assert_eq!(std::mem::size_of::<Cell>(), 40);
+    let mut t = Table::default();
+    for n in [0, 1, 127, 128, 255, 256, 4096, 65_535, 65_536] {
+      let key = vec![b'k'; n];
+      let value = format!("value of {n}");
+      assert!(t.insert(&key, value.as_bytes(), 0, NEVER).is_none());
+      assert_eq!(t.peek(&key).unwrap().value, value.as_bytes());
+      assert_eq!(t.find(&key).map(|(_, e)| e.value.len()), Some(value.len()));
+      let old = t.insert(&key, b"v", 0, NEVER).unwrap();
+      assert_eq!(
+        (old.value(), old.size()),
+        (value.as_bytes(), n + value.len())
+      );
+    }
+    assert_eq!(t.keys().map(<[u8]>::len).max(), Some(65_536));
+    assert_eq!(
+      t.bytes(),
+      [0, 1, 127, 128, 255, 256, 4096, 65_535, 65_536]
+        .iter()
+        .sum::<usize>()
+        + 9
+    );
+    let removed = t.remove(&[b'k'; 128]).unwrap();
+    assert_eq!((removed.value(), removed.size()), (&b"v"[..], 129));
   }
 
   #[test]

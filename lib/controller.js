@@ -35,6 +35,9 @@ const { getOrSet } = require('./single-flight')
 const LOCK_LEASE = 30000
 const LOCK_WAIT = 10000
 
+/** Generated methods that one written out in the class takes over from (see the static block). */
+const generated = {}
+
 const ok = () => 'OK'
 const noop = () => {}
 const identity = (value) => value
@@ -411,9 +414,26 @@ class Controller extends EventEmitter {
     return this.#backend.requestSync([operations.get[1].call(this, key)])[0]
   }
 
+  /** get(key[, callback]) → the value, or undefined: as getSync, a string key the backend can read at once is answered without a Request. */
+  get(key, ...rest) {
+    if (typeof key !== 'string' || !this.#readsNow || this.#backend.serialization === 'advanced') return this.#get(key, ...rest)
+    const callback = rest.length > 0 && typeof rest[rest.length - 1] === 'function' ? rest[rest.length - 1] : undefined
+    return this.#call(callback, () => {
+      const value = this.#backend.readNow(this.#namespace, key, false)
+      return value === NOT_READ ? this.#backend.request(operations.get[1].call(this, key)) : Promise.resolve(value)
+    })
+  }
+
+  /** get() in its generated form (below), for what the one above does not take itself. */
+  #get(...args) {
+    return generated.get.apply(this, args)
+  }
+
   static {
     for (const [name, [required, build]] of Object.entries(operations)) {
-      this.prototype[name] = function (...args) {
+      // A method written out above (get, getSync) keeps the generated form for the rest of its cases.
+      const form = Object.hasOwn(this.prototype, name) ? generated : this.prototype
+      form[name] = function (...args) {
         const need = typeof required === 'function' ? required(...args) : required
         const callback = args.length > need && typeof args[args.length - 1] === 'function' ? args.pop() : undefined
         return this.#call(callback, () => {

@@ -180,11 +180,21 @@ class BatchingBackend {
     return this.#enqueue(request)
   }
 
-  /** See lib/backend.js: a get from the shared segment, when this process may read it there (as requestSync()/request() decide). */
+  /**
+   * See lib/backend.js: a get from the shared segment, when this process
+   * may read it there, as requestSync() and request() decide. An async one
+   * counts among the reads answered at once in this turn (#answerLater):
+   * past ANSWER_AT_ONCE, request() takes it and answers it on the next.
+   */
   readNow(ns, key, sync) {
     const reads = this.#reads
     if (reads === null || this.#refusal || this.#state !== READY) return NOT_READ
-    if (sync ? !this.#capabilities.sync || this.#pending.has(this.#lastWrite) : this.#pending.size > 0 || this.#pipelining) return NOT_READ
+    if (sync) {
+      if (!this.#capabilities.sync || this.#pending.has(this.#lastWrite)) return NOT_READ
+    } else {
+      if (this.#pending.size > 0 || this.#pipelining || this.#answeredNow >= ANSWER_AT_ONCE) return NOT_READ
+      if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    }
     const value = reads.read(ns, key)
     if (value !== NOT_READ) this.#reportUses()
     return value

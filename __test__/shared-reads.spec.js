@@ -12,6 +12,15 @@ const hasAndMget = {
   ttl: ['left', { value: -1 }, { value: -2 }, { value: -2 }],
   short: { undefined: true },
 }
+const timedOut = { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' }
+const inFlight = (socket) => ({
+  other: { value: { v: 3 } },
+  otherSync: socket ? { value: { v: 3 } } : 'not tried',
+  own: timedOut,
+  write: timedOut,
+  whileClearing: timedOut,
+  clear: timedOut,
+})
 const reads = { first: { v: 1 }, sync: { v: 1 }, missing: true, ownWrite: { v: 2 }, ownSyncWrite: { v: 3 } }
 
 for (const [name, env] of [
@@ -23,7 +32,7 @@ for (const [name, env] of [
     t.deepEqual(result.reads, reads)
     const getSync = name === 'socket' ? { v: 3 } : 'not tried'
     const ttlSync = name === 'socket' ? 'left' : 'not tried'
-    t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync, ttlSync, ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
+    t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync, ttlSync, ...hasAndMget, set: timedOut, inFlight: inFlight(name === 'socket') })
     // first, sync, 10 in the loop, and the two after the own writes: all hits wherever they were read.
     t.is(result.hits, 14)
     t.is(result.misses, 1)
@@ -43,7 +52,7 @@ for (const [name, env] of [
 test('relay mode: gets come from the manager\'s shared memory, even while it is frozen; writes wait for it', async (t) => {
   const { result } = await runFixture('shared-reads.js', [], { env: { SM_TRANSPORT: 'socket', SM_RELAY: '1' } })
   t.deepEqual(result.reads, reads)
-  t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync: { v: 3 }, ttlSync: 'left', ...hasAndMget, set: { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' } })
+  t.deepEqual(result.frozen, { get: { value: { v: 3 } }, getSync: { v: 3 }, ttlSync: 'left', ...hasAndMget, set: timedOut, inFlight: inFlight(true) })
 })
 
 test('every kind of key and value, in every namespace, reads back from shared memory as the host would answer it', async (t) => {

@@ -371,3 +371,25 @@ test('at a host change, the namespace bounds this process set are set again on t
   transport.reply([[4, 1, 0], [3, 1, 5]])
   t.is(await got, 5)
 })
+
+test('a shared segment the host offered but could not pass yet is mapped on a later reply, and read from then on', async (t) => {
+  const { HostedStore } = require('../../lib/hosted-store')
+  const { normalizeConfig } = require('../../lib/config')
+  const { NOT_READ } = require('../../lib/backend')
+  const { eventually } = require('../helpers')
+  const store = new HostedStore(normalizeConfig({ sharedReads: true }))
+  store.applyBatch('[[1,"set","k","v"]]')
+  // No such descriptor number: only the socket can pass it, and nobody serves that name yet.
+  const segment = { ...store.segment(), fd: 1 << 20 }
+  const socket = { name: `sharedmemory-test-${process.pid}-${Date.now()}`, token: 'a'.repeat(64) }
+  const transport = fakeTransport()
+  const backend = new BatchingBackend(transport, { timeout: 5000, connectTimeout: 5000, sharedReads: true, ready: { ...LIMITS, segment, socket } })
+  t.is(backend.readNow(null, 'k', true), NOT_READ, 'not mapped: the host is asked')
+  t.true(store.tryServe(socket.name, socket.token))
+  await eventually(() => {
+    transport.reply([]) // a reply: the host is responsive, the offer is tried again (at most once a second)
+    return backend.readNow(null, 'k', true) === 'v'
+  }, 'the segment mapped after a reply')
+  t.deepEqual(transport.sent, [], 'and nothing was sent for it')
+  store.stopServing()
+})

@@ -50,6 +50,8 @@ const MAX_UNANSWERED = 4
 const WIDE = Symbol('many keys')
 /** Writes kept for #mayRead before the answered ones are dropped (a process that never reads from a segment never asks). */
 const WRITES_KEPT = 64
+/** How often a segment the host offered and this process could not map is tried again (ms, on a reply). */
+const SEGMENT_RETRY_MS = 1000
 
 /** The text the store keeps for `key` (JSON text) of namespace `ns` (see src/store/key.rs). */
 function storedKey(ns, key) {
@@ -93,6 +95,7 @@ class BatchingBackend {
   #wantsSharedReads // this process's sharedReads option
   #reads = null // the host's shared segment, mapped (lib/shared-reads.js), while it may be read
   #lostReads = null // the segment of the host that went away last, until another host serves
+  #segmentOffer = null // the segment the host offered and this process could not map yet (see #mapOffered)
   #usesScheduled = false // a #sendUses is due on the next tick
   #usesPending = false // reads from the segment are written down and not yet queued for the host
   #readsNoted = 0 // reads from the segment: whether the report is full is asked every FULL_CHECK of them
@@ -403,7 +406,10 @@ class BatchingBackend {
     if (this.refuses(limits.serialization)) return
     this.maxValueSize = limits.maxValueSize
     this.#dropLostSegment()
-    if (this.#wantsSharedReads && limits.segment && this.#reads === null) this.#reads = SharedReads.open(limits.segment, limits.socket)
+    if (this.#wantsSharedReads && limits.segment && this.#reads === null) {
+      this.#segmentOffer = { segment: limits.segment, socket: limits.socket, at: 0 }
+      this.#mapOffered()
+    }
     if (this.#state === READY) return
     this.#state = READY
     this.#stopConnectTimer()
@@ -437,6 +443,7 @@ class BatchingBackend {
     }
     if (!Array.isArray(replies)) return
     if (this.#reads !== null) this.#reads.refresh() // a write may have made the segment grow
+    else if (this.#segmentOffer !== null) this.#mapOffered()
     for (const reply of replies) {
       const entry = Array.isArray(reply) && this.#pending.take(reply[0])
       if (!entry) continue // answered already, timed out, or not ours
@@ -455,6 +462,7 @@ class BatchingBackend {
       this.#lostReads = this.#reads
       this.#reads = null
     }
+    this.#segmentOffer = null // the next host offers its own
     this.#state = UNREACHABLE
     this.#stopConnectTimer()
     this.#queue.length = this.#queueIds.length = 0
@@ -539,6 +547,20 @@ class BatchingBackend {
     const lost = this.#lostReads
     this.#lostReads = null
     return lost
+  }
+
+  /**
+   * Maps the segment the host offered, if it can; when it cannot (the
+   * host did not pass the descriptor in time: busy or starting), tries
+   * again on a reply at most every SEGMENT_RETRY_MS, while the host serves.
+   */
+  #mapOffered() {
+    const offer = this.#segmentOffer
+    const now = performance.now()
+    if (now < offer.at) return
+    this.#reads = SharedReads.open(offer.segment, offer.socket)
+    if (this.#reads !== null) this.#segmentOffer = null
+    else offer.at = now + SEGMENT_RETRY_MS
   }
 
   #dropLostSegment() {

@@ -13,14 +13,7 @@ const hasAndMget = {
   short: { undefined: true },
 }
 const timedOut = { error: 'ERR_TIMEOUT', name: 'SharedMemoryError' }
-const inFlight = (socket) => ({
-  other: { value: { v: 3 } },
-  otherSync: socket ? { value: { v: 3 } } : 'not tried',
-  own: timedOut,
-  write: timedOut,
-  whileClearing: timedOut,
-  clear: timedOut,
-})
+const inFlight = (socket) => ({ other: timedOut, write: timedOut, otherSync: socket ? timedOut : 'not tried', lock: timedOut })
 const reads = { first: { v: 1 }, sync: { v: 1 }, missing: true, ownWrite: { v: 2 }, ownSyncWrite: { v: 3 } }
 
 for (const [name, env] of [

@@ -27,13 +27,15 @@ const { NOT_READ, capabilities } = require('../backend')
 const { SharedMemoryError } = require('../errors')
 const { LOSE } = require('../lock')
 const { Pending, succeed, fail, rejected } = require('../pending')
-const { OPS, Request } = require('../ops')
+const { Request } = require('../ops')
 const { mismatch } = require('../serialization')
 const { SharedReads } = require('../shared-reads')
 const { Subscriptions } = require('../subscriptions')
 
 /** The ops a worker may answer from the host's shared segment (lib/shared-reads.js). */
 const SHARED_READS = Object.freeze({ get: true, has: true, mget: true, ttl: true })
+/** A batch of more requests than this means the process pipelines: its async reads join batches (see request()). */
+const PIPELINED = 4
 /** Reads from the segment answered at once per turn of the event loop (see #answerLater). */
 const ANSWER_AT_ONCE = 256
 /** How many reads from the segment go by between two questions whether the report of them is full. */
@@ -46,17 +48,8 @@ const FULL_CHECK = 64
  * forgotten once a report is full: recency stays as it was, counts are kept.
  */
 const MAX_UNANSWERED = 4
-/** What #mayRead is asked about for a read, or told of a write, that covers many keys. */
-const WIDE = Symbol('many keys')
-/** Writes kept for #mayRead before the answered ones are dropped (a process that never reads from a segment never asks). */
-const WRITES_KEPT = 64
 /** How often a segment the host offered and this process could not map is tried again (ms, on a reply). */
 const SEGMENT_RETRY_MS = 1000
-
-/** The text the store keeps for `key` (JSON text) of namespace `ns` (see src/store/key.rs). */
-function storedKey(ns, key) {
-  return ns === null ? key : JSON.stringify(ns) + key
-}
 
 /** What #readShared answers when the segment cannot answer. */
 const NOT_SHARED = Symbol('not shared')
@@ -101,7 +94,7 @@ class BatchingBackend {
   #readsNoted = 0 // reads from the segment: whether the report is full is asked every FULL_CHECK of them
   #answers = [] // gets read from the segment this turn, answered together once the event loop turns
   #answeredNow = 0 // reads from the segment answered at once since the event loop last turned
-  #writes = new Map() // id → the stored key (or WIDE) of a write of this process that may be in flight (see #mayRead)
+  #pipelining = false // whether the last batch sent carried many requests (see request())
   #connectTimeout
   #transports = new Set() // every transport attached so far (an IPC worker keeps its IPC one beside its socket)
   #onClose
@@ -176,9 +169,11 @@ class BatchingBackend {
       return this.#failAtOnce(noHost())
     }
     if (this.#reads !== null) {
-      // Only while no write of this process that it must see is in flight
-      // (#mayRead): then it saves the round trip, and the host's work.
-      if (SHARED_READS[request.op] === true && this.#mayRead(request.op === 'mget' ? WIDE : storedKey(request.ns, request.key))) {
+      // Only while nothing else of this process is in flight, and it is not
+      // pipelining (its last batch was small): then a read from the segment
+      // saves a round trip; among pipelined requests it would save little
+      // (it joins a batch that travels anyway) and cost its report.
+      if (SHARED_READS[request.op] === true && this.#pending.size === 0 && !this.#pipelining) {
         const answer = this.#readShared(request)
         if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
@@ -197,42 +192,22 @@ class BatchingBackend {
   readNow(ns, key, sync) {
     const reads = this.#reads
     if (reads === null || this.#refusal || this.#state !== READY) return NOT_READ
-    if (sync ? !this.#capabilities.sync : this.#answeredNow >= ANSWER_AT_ONCE) return NOT_READ
-    if (this.#writes.size > 0 && !this.#mayRead(ns === null ? JSON.stringify(key) : JSON.stringify(ns) + JSON.stringify(key))) return NOT_READ
-    if (!sync && this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    // Only while nothing else of this process is in flight: a read from the
+    // segment is applied now, so it must not overtake a request made before it.
+    if (this.#pending.size > 0) return NOT_READ
+    if (sync) {
+      if (!this.#capabilities.sync) return NOT_READ
+    } else {
+      if (this.#pipelining || this.#answeredNow >= ANSWER_AT_ONCE) return NOT_READ
+      if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    }
     const value = reads.read(ns, key)
     if (value !== NOT_READ) this.#reportUses()
     return value
   }
 
-  /**
-   * Whether a read of stored key `key` (its text, as the store keeps it;
-   * WIDE: of many keys) may come from the segment: no write of this
-   * process is in flight that it must see, one of that key or of many
-   * keys. So a process reads its own writes, whichever way a read goes;
-   * a read of another key does not wait for them (nothing orders it after
-   * them: it may as well have been made first).
-   */
-  #mayRead(key) {
-    for (const [id, written] of this.#writes) {
-      if (!this.#pending.has(id)) this.#writes.delete(id) // answered (or failed): seen by every read from now on
-      else if (written === WIDE || key === WIDE || written === key) return false
-    }
-    return true
-  }
-
-  #dropAnsweredWrites() {
-    for (const id of this.#writes.keys()) if (!this.#pending.has(id)) this.#writes.delete(id)
-  }
-
   #enqueue(request) {
     const id = this.#nextId++
-    const flags = OPS[request.op]
-    if (!flags.readOnly && !flags.owned) {
-      // (Kept whether or not a segment is mapped now: one may be by the time the reply comes.)
-      if (this.#writes.size >= WRITES_KEPT) this.#dropAnsweredWrites()
-      this.#writes.set(id, flags.keyed ? storedKey(request.ns, request.key) : WIDE)
-    }
     const promise = this.#pending.add(id, request.map, request.wait)
     this.#queueIds.push(id)
     this.#queue.push(encodeRequest(id, request))
@@ -261,9 +236,9 @@ class BatchingBackend {
       )
     }
     const count = requests.length
-    if (count === 1 && SHARED_READS[requests[0].op] === true && this.#reads !== null && this.#mayRead(requests[0].op === 'mget' ? WIDE : storedKey(requests[0].ns, requests[0].key))) {
-      // A sync call waits for its reply whatever else is in flight: from the
-      // segment it waits for nothing (but this process's own writes).
+    if (count === 1 && SHARED_READS[requests[0].op] === true && this.#reads !== null && this.#pending.size === 0) {
+      // From the segment a sync read waits for nothing; only while nothing
+      // of this process is in flight, which it would overtake.
       const answer = this.#readShared(requests[0])
       if (answer !== NOT_SHARED) {
         if (answer instanceof Failure) throw answer.error
@@ -704,6 +679,7 @@ class BatchingBackend {
     // (Id 0: a report of reads, which waits for no answer.)
     const live = (id) => id === 0 || this.#pending.has(id)
     if (!ids.every(live)) requests = requests.filter((_, i) => live(ids[i]))
+    this.#pipelining = requests.length > PIPELINED
     const batch = `[${requests.join(',')}]`
     this.#queueIds = []
     this.#queue = []

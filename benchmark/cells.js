@@ -7,7 +7,7 @@
 /** Whether a list of figures holds at least one real one. */
 const anyFigure = (values) => values.some((v) => v !== null && v !== undefined)
 
-const METRIC = { A: 'opsPerSec', B: 'opsPerSec', C: 'opsPerSec', D: 'mbPerSec', E: 'opsPerSec' }
+const METRIC = { A: 'opsPerSec', AS: 'opsPerSec', AH: 'opsPerSec', B: 'opsPerSec', C: 'opsPerSec', D: 'mbPerSec', E: 'opsPerSec' }
 
 class Cells {
   constructor(measurements) {

@@ -41,7 +41,7 @@ function workloadTable(cells, w, opts) {
   const headers = ['peer']
   for (const n of opts.workers) {
     headers.push(`W=${n} ${WORKLOADS[w].unit}`)
-    if (w === 'A') headers.push(`W=${n} p50/p99 µs`)
+    if (WORKLOADS[w].latency) headers.push(`W=${n} p50/p99 µs`)
     if (w === 'C') headers.push(`W=${n} lost`)
   }
   const rows = peers.map((p) => {
@@ -50,7 +50,7 @@ function workloadTable(cells, w, opts) {
       row.push(figureCell(cells, w, n, p))
       const all = cells.runs(w, n, p)
       const each = (show) => (all.some((m) => !m.error && !m.notRun) ? all.map((m) => (m.error ? 'ERR' : show(m))).join(' · ') : '–')
-      if (w === 'A') row.push(each((m) => `${fmt.micros(m.p50us)}/${fmt.micros(m.p99us)}`))
+      if (WORKLOADS[w].latency) row.push(each((m) => `${fmt.micros(m.p50us)}/${fmt.micros(m.p99us)}`))
       if (w === 'C') row.push(each((m) => `${m.counter.lost}/${m.counter.expected}`))
     }
     return row

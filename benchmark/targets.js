@@ -44,6 +44,13 @@ const TARGETS = [
   ),
   ratioTarget('D-baseline', 'D MB/s ours / baseline', 5, ['D', 'sharedmemory'], ['D', 'baseline']),
   ratioTarget('E-own', 'E ours / our own B', 0.5, ['E', 'sharedmemory'], ['B', 'sharedmemory']),
+  // Reads from shared memory (the shared-reads issue), against lmdb-js's sync get of the same data.
+  ratioTarget('A-lmdb', 'A getSync ours / lmdb get', 2, ['A', 'sharedmemory-sync'], ['A', 'lmdb']),
+  ratioTarget('AS-lmdb', 'AS (strings) getSync ours / lmdb get', 3, ['AS', 'sharedmemory-sync'], ['AS', 'lmdb']),
+  ratioTarget('AH-lmdb', 'AH (hot set) getSync ours / lmdb get', 5, ['AH', 'sharedmemory-sync'], ['AH', 'lmdb']),
+  ratioTarget('A-async-lmdb', 'A async get ours / lmdb get', 1, ['A', 'sharedmemory'], ['A', 'lmdb']),
+  ratioTarget('B-lmdb', 'B ours / lmdb', 2, ['B', 'sharedmemory'], ['B', 'lmdb']),
+  ratioTarget('E-reads', 'E ours / our own B (reads keep their pace)', 0.9, ['E', 'sharedmemory'], ['B', 'sharedmemory']),
 ]
 
 /** E over B for every peer whose requests cross the master's event loop: expected near zero. */

@@ -116,12 +116,14 @@ const WORKLOADS = {
   A: {
     title: 'sequential get, 1 in flight per worker',
     unit: 'ops/s',
+    latency: true,
     preload: true,
     run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
   },
   AS: {
     title: 'A with ~100-character string values (no JSON object to parse)',
     unit: 'ops/s',
+    latency: true,
     preload: true,
     values: 'string',
     run: (client, ctx) => sequentialGet(client, ctx, Boolean(ctx.peer.sync)),
@@ -129,6 +131,7 @@ const WORKLOADS = {
   AH: {
     title: 'A over a hot set: 1k of 100k preloaded keys (10 × --keys), ~100 B JSON',
     unit: 'ops/s',
+    latency: true,
     preload: true,
     keysTimes: 10,
     hot: 1000,

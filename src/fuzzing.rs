@@ -1031,11 +1031,10 @@ mod tests {
   /// (see [`shm_reader`] for how an input becomes one), some of them then
   /// damaged word by word, each aimed at a meaning of layout 2's words.
   mod shm_seeds {
-    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
     use crate::shm::layout::*;
-    use crate::shm::words::{zeroed, Region};
+    use crate::shm::words::{zeroed, AtomicU64, Ordering, Region};
     use crate::shm::writer::{Identity, Shape, Writer};
 
     type Heap = Arc<Box<[AtomicU64]>>;

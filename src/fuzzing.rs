@@ -17,9 +17,10 @@
 //!   its small limit) over any bytes, arriving in pieces of any size: the
 //!   frames a plain decoder finds, no frame over the limit, and a buffer
 //!   never larger than what arrived allows.
-//! - [`shm_reader`]: a reader of a shared segment whose slots and records
-//!   are any bytes: every get answers (a value, a miss or an error)
-//!   without panicking or hanging.
+//! - [`shm_reader`]: a reader of a shared segment of any number of slots
+//!   whose slots and records are any bytes: every get answers (a value, a
+//!   miss or an error) without panicking or hanging, and what it finds
+//!   agrees with the segment's listing and with `ttl`.
 //! - [`store_ops`]: a series of operations decoded from the input (see
 //!   [`store_ops`] for the format) applied in batches to a [`Host`] with a
 //!   bound decoded from the input; after each batch the counters agree with
@@ -214,54 +215,109 @@ pub fn read_frame(data: &[u8]) {
 
 // Target: shm_reader.
 
+/// Arena words of the segments [`shm_reader`] reads.
+const SHM_ARENA_WORDS: usize = 64;
+/// The store milliseconds [`shm_reader`] reads at, picked by the input.
+const SHM_NOW: [u64; 4] = [0, 1_000, 1 << 40, u64::MAX - 1];
+
 /// A reader of a segment whose slot table and arena are the input's bytes
-/// (behind a header a writer made, so the reader opens it), asked for keys
-/// taken from the input: every answer is a value, a miss or an error, and
-/// none panics or hangs.
+/// (behind a header a writer made, so the reader opens it): every answer
+/// is a value, a miss or an error, none panics or hangs, and they agree.
+///
+/// Byte 0 picks the number of slots (`8 + b % 16`: odd ones too, so a
+/// key's first slot is scaled to the table and probes wrap from the last
+/// slot to the first); byte 1 whether records' deadlines are idle ones
+/// (bit 0: `ttl` goes to the host) and the time read at (bits 1-2: one of
+/// [`SHM_NOW`]). The rest, as little-endian words, replaces the slots
+/// (each a state word `seq | deadline bit | tag` and an entry word
+/// `record | key length | value length`; state words are made even, so
+/// slots are read rather than waited on) and then the arena, over a
+/// segment where a writer had set three keys. The reader is asked for
+/// those, for a missing one, for the bytes after the header as a key,
+/// and for every key [`Reader::for_each_key`] finds; for each: a value
+/// `get` finds is one `for_each_key` lists under that key, and `ttl`
+/// agrees with `get` (-2 for a miss, -1 or more for a hit).
 pub fn shm_reader(data: &[u8]) {
+  use crate::shm::layout::{HEADER_WORDS, SLOT_WORDS};
   use crate::shm::reader::Reader;
   use crate::shm::words::{zeroed, Region};
   use crate::shm::writer::{Identity, Shape, Writer};
+  use crate::shm::ShmError;
   use std::sync::atomic::Ordering;
-  let shape = Shape {
-    capacity: 8,
-    arena_words: 64,
+  let (pick, words_in) = match data {
+    [slots, flags, rest @ ..] => ((*slots, *flags), rest),
+    _ => ((data.first().copied().unwrap_or(0), 0), &[][..]),
   };
+  let shape = Shape {
+    capacity: 8 + usize::from(pick.0 % 16),
+    arena_words: SHM_ARENA_WORDS,
+  };
+  let sliding = pick.1 & 1 == 1;
+  let now = SHM_NOW[usize::from(pick.1 >> 1 & 3)];
   let region = Arc::new(zeroed(shape.words()));
   let mut writer = Writer::create(region.clone(), shape, Identity::default());
+  writer.mark_sliding(sliding);
   for key in [&b"\"a\""[..], b"\"b\"", b"\"c\""] {
     writer.set(key, b"1", u64::MAX).unwrap();
   }
   let words = region.words();
-  let header = crate::shm::layout::HEADER_WORDS;
-  for (i, chunk) in data.chunks(8).enumerate() {
-    let Some(word) = words.get(header + i) else {
+  let slot_words = shape.capacity() * SLOT_WORDS;
+  for (i, chunk) in words_in.chunks(8).enumerate() {
+    let Some(word) = words.get(HEADER_WORDS + i) else {
       break;
     };
     let mut bytes = [0u8; 8];
     bytes[..chunk.len()].copy_from_slice(chunk);
     let mut value = u64::from_le_bytes(bytes);
-    if i % crate::shm::layout::SLOT_WORDS == 0
-      && i < shape.capacity() * crate::shm::layout::SLOT_WORDS
-    {
+    if i % SLOT_WORDS == 0 && i < slot_words {
       value &= !1; // sequence words even, so slots are read (a locked one is its own test)
     }
     word.store(value, Ordering::Relaxed);
   }
   let reader = Reader::open(region.clone()).expect("the header is the writer's");
+  let mut listed: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+  let complete = reader.for_each_key(now, |key, value, expires| {
+    assert!(expires > now, "an expired entry listed");
+    listed.push((key.into(), value.map(Vec::from)));
+  });
+  assert!(complete, "a current segment is listed");
+  assert!(listed.len() <= shape.capacity(), "more entries than slots");
+  let seen = reader.for_each(now, |_, _, _| {});
+  assert_eq!(
+    seen,
+    listed.iter().filter(|(_, value)| value.is_some()).count(),
+    "for_each lists the entries whose value is published"
+  );
+  let asked = [&b"\"a\""[..], b"\"b\"", b"\"c\"", b"\"d\""]
+    .into_iter()
+    .map(Vec::from)
+    .chain(std::iter::once(words_in[..words_in.len().min(16)].to_vec()))
+    .chain(listed.iter().map(|(key, _)| key.clone()))
+    .collect::<Vec<_>>();
   let mut out = Vec::new();
-  for key in [
-    &b"\"a\""[..],
-    b"\"b\"",
-    b"\"c\"",
-    b"\"d\"",
-    data.get(..data.len().min(16)).unwrap_or_default(),
-  ] {
-    let _ = reader.get(key, 0, &mut out);
+  let mut scratch = Vec::new();
+  for key in &asked {
+    let got = reader.get(key, now, &mut out);
     assert!(
-      out.len() <= shape.arena_words * 8,
+      out.len() <= SHM_ARENA_WORDS * 8,
       "a value larger than the arena"
     );
+    let ttl = reader.ttl(key, now, &mut scratch);
+    match (&got, ttl) {
+      (_, Err(ShmError::Sliding)) => assert!(sliding, "ttl refused without idle expiry"),
+      (Ok(None), Ok(ttl)) => assert_eq!(ttl, -2, "ttl of a miss"),
+      (Ok(Some(_)) | Err(ShmError::Elsewhere), Ok(ttl)) => assert!(ttl >= -1, "ttl of a hit"),
+      (Err(a), Err(b)) => assert_eq!(*a, b, "get and ttl fail alike"),
+      (got, ttl) => panic!("get answers {got:?}, ttl {ttl:?}"),
+    }
+    if let Ok(Some(_)) = got {
+      assert!(
+        listed
+          .iter()
+          .any(|(k, v)| k == key && v.as_deref() == Some(&out[..])),
+        "a value get finds is listed under its key"
+      );
+    }
   }
 }
 
@@ -908,6 +964,30 @@ mod tests {
     }
   }
 
+  /// Rewrites the seeds [`shm_seeds::all`] makes when `SM_WRITE_SEEDS` is
+  /// set; else insists that `fuzz/corpus/shm_reader/` holds them as they
+  /// are made now, so a change of the segment's layout that leaves them
+  /// aimed at the old one fails here (other files there are left alone:
+  /// inputs a fuzz run found).
+  #[test]
+  fn the_shm_reader_seeds_are_of_the_current_layout() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/shm_reader");
+    for (name, bytes) in shm_seeds::all() {
+      let path = dir.join(name);
+      if std::env::var_os("SM_WRITE_SEEDS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+      }
+      let held = std::fs::read(&path).unwrap_or_default();
+      assert!(
+        held == bytes,
+        "{} is not the seed the current layout makes: rewrite the seeds with \
+         SM_WRITE_SEEDS=1 cargo test --lib shm_reader_seeds",
+        path.display()
+      );
+      shm_reader(&bytes);
+    }
+  }
+
   #[test]
   fn every_check_has_its_fuzz_target_and_every_target_its_check() {
     let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
@@ -945,5 +1025,231 @@ mod tests {
     assert!(!check_replies(&items, &[]));
     assert!(!check_replies(&items, &replies("[[5,0],[5,0],[5,0]]")));
     assert!(!check_replies(&items, &replies("[[6,0],[5,0]]")));
+  }
+
+  /// The seeds of `fuzz/corpus/shm_reader/`: segments a writer laid out
+  /// (see [`shm_reader`] for how an input becomes one), some of them then
+  /// damaged word by word, each aimed at a meaning of layout 2's words.
+  mod shm_seeds {
+    use std::sync::Arc;
+
+    use crate::shm::layout::*;
+    use crate::shm::words::{zeroed, AtomicU64, Ordering, Region};
+    use crate::shm::writer::{Identity, Shape, Writer};
+
+    type Heap = Arc<Box<[AtomicU64]>>;
+
+    /// An empty segment of `capacity` slots, as [`super::shm_reader`] sizes it.
+    fn segment(capacity: usize) -> Writer<Heap> {
+      let shape = Shape {
+        capacity,
+        arena_words: super::SHM_ARENA_WORDS,
+      };
+      Writer::create(Arc::new(zeroed(shape.words())), shape, Identity::default())
+    }
+
+    /// The input that makes `writer`'s segment: the two bytes that pick
+    /// its slots, `sliding` and the time (an index of [`super::SHM_NOW`]),
+    /// then its slots and arena (trailing zero words left off, but the
+    /// first 8 of the arena, where the check's own writer put records).
+    fn input(writer: &Writer<Heap>, sliding: bool, now: u8) -> Vec<u8> {
+      let capacity = writer.capacity();
+      let words = &writer.region().words()[HEADER_WORDS..];
+      let mut n = words.len();
+      while n > capacity * SLOT_WORDS + 8 && words[n - 1].load(Ordering::Relaxed) == 0 {
+        n -= 1;
+      }
+      let mut bytes = vec![(capacity - 8) as u8, u8::from(sliding) | now << 1];
+      for word in &words[..n] {
+        bytes.extend_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+      }
+      bytes
+    }
+
+    fn tag(key: &[u8]) -> u64 {
+      tag_of(slot_hash(key))
+    }
+
+    fn home_of(key: &[u8], capacity: usize) -> usize {
+      home(slot_hash(key), capacity)
+    }
+
+    /// Writes slot `slot`'s two words.
+    fn put(writer: &Writer<Heap>, slot: usize, state: u64, entry: u64) {
+      let words = writer.region().words();
+      words[slot_at(slot) + S_SEQ].store(state, Ordering::Relaxed);
+      words[slot_at(slot) + S_ENTRY].store(entry, Ordering::Relaxed);
+    }
+
+    fn entry(writer: &Writer<Heap>, slot: usize) -> u64 {
+      writer.region().words()[slot_at(slot) + S_ENTRY].load(Ordering::Relaxed)
+    }
+
+    /// The slot holding `key` (by its tag and home: the seeds' keys do not collide).
+    fn slot_of(writer: &Writer<Heap>, key: &[u8]) -> usize {
+      let capacity = writer.capacity();
+      let words = writer.region().words();
+      (0..capacity)
+        .map(|i| (home_of(key, capacity) + i) % capacity)
+        .find(|&i| tag_in(words[slot_at(i) + S_SEQ].load(Ordering::Relaxed)) == tag(key))
+        .expect("the key is there")
+    }
+
+    pub fn all() -> Vec<(&'static str, Vec<u8>)> {
+      vec![
+        ("zeros.bin", input(&segment(8), false, 0)),
+        ("odd_slots_wrap_around.bin", odd_slots_wrap_around()),
+        ("deadlines_around_now.bin", deadlines_around_now()),
+        ("sliding_deadlines.bin", sliding_deadlines()),
+        ("state_words.bin", state_words()),
+        (
+          "entry_words_at_their_limits.bin",
+          entry_words_at_their_limits(),
+        ),
+        ("one_tag_in_every_slot.bin", one_tag_in_every_slot()),
+      ]
+    }
+
+    /// 11 slots: keys with and without a deadline word, a removed one (a
+    /// tombstone), a value held elsewhere, and two keys whose first slot
+    /// is the last, so the second wraps around to slot 0.
+    fn odd_slots_wrap_around() -> Vec<u8> {
+      let mut w = segment(11);
+      w.set(b"\"a\"", b"\"with a deadline\"", 1 << 41).unwrap();
+      w.set(b"\"b\"", b"2", NEVER).unwrap();
+      w.set(b"\"c\"", b"3", NEVER).unwrap();
+      assert!(w.remove(b"\"c\""));
+      w.set(b"\"big\"", &[b'7'; MAX_PUBLISHED_VALUE + 1], NEVER)
+        .unwrap();
+      let last: Vec<Vec<u8>> = (0..)
+        .map(|i| format!("\"w{i}\"").into_bytes())
+        .filter(|key| home_of(key, 11) == 10)
+        .take(2)
+        .collect();
+      for key in &last {
+        w.set(key, b"10", NEVER).unwrap();
+      }
+      assert_eq!(slot_of(&w, &last[1]), 0, "the second wrapped around");
+      input(&w, false, 0)
+    }
+
+    /// 13 slots read at 1,000 ms: deadlines before, at and after it, none,
+    /// and one given to a record that had no deadline word (rewritten).
+    fn deadlines_around_now() -> Vec<u8> {
+      let mut w = segment(13);
+      w.set(b"\"a\"", b"999", 999).unwrap();
+      w.set(b"\"b\"", b"1000", 1_000).unwrap();
+      w.set(b"\"c\"", b"1001", 1_001).unwrap();
+      w.set(b"\"d\"", b"never", NEVER).unwrap();
+      w.set(b"\"e\"", b"later", NEVER).unwrap();
+      assert_eq!(w.set_expires(b"\"e\"", 5_000), Ok(true));
+      input(&w, false, 1)
+    }
+
+    /// 9 slots whose deadlines are idle ones: `ttl` goes to the host.
+    fn sliding_deadlines() -> Vec<u8> {
+      let mut w = segment(9);
+      w.mark_sliding(true);
+      w.set(b"\"a\"", b"1", 1 << 41).unwrap();
+      w.set(b"\"b\"", b"2", 10).unwrap();
+      w.set(b"\"d\"", b"4", NEVER).unwrap();
+      input(&w, true, 0)
+    }
+
+    /// 8 slots whose state words say other things than their records: a
+    /// sequence at its last even value, an empty tag and a tombstone over
+    /// records, the tag of a key over another key's record, and the
+    /// deadline bit turned on over a record without one and off over one
+    /// with one (the bytes are then read from the wrong word).
+    fn state_words() -> Vec<u8> {
+      let mut w = segment(8);
+      for (key, expires) in [
+        (&b"\"a\""[..], NEVER),
+        (b"\"b\"", 1 << 41),
+        (b"\"c\"", NEVER),
+      ] {
+        w.set(key, b"\"value\"", expires).unwrap();
+      }
+      let [a, b, c] = [&b"\"a\""[..], b"\"b\"", b"\"c\""].map(|key| slot_of(&w, key));
+      let free: Vec<usize> = (0..8).filter(|i| ![a, b, c].contains(i)).collect();
+      put(
+        &w,
+        a,
+        state_word(SEQ_MASK - 1, tag(b"\"a\""), true),
+        entry(&w, a),
+      );
+      put(&w, b, state_word(2, tag(b"\"b\""), false), entry(&w, b));
+      put(
+        &w,
+        c,
+        state_word(1 << 40, tag(b"\"c\""), false),
+        entry(&w, c),
+      );
+      put(&w, free[0], state_word(6, EMPTY, false), entry(&w, a));
+      put(&w, free[1], state_word(8, TOMBSTONE, true), entry(&w, b));
+      put(
+        &w,
+        free[2],
+        state_word(4, tag(b"\"d\""), false),
+        entry(&w, c),
+      );
+      input(&w, false, 0)
+    }
+
+    /// 8 slots, at their keys' first slots, whose entry words name the
+    /// most the fields hold (a record offset, a key length, a value
+    /// length: each past the arena), a record one word past the arena's
+    /// end, and records that end just at it, with and without a deadline.
+    fn entry_words_at_their_limits() -> Vec<u8> {
+      let w = segment(8);
+      let end = super::SHM_ARENA_WORDS;
+      let max_key = (1 << 17) - 1;
+      let cases = [
+        (&b"\"a\""[..], true, pack_entry(MAX_RECORD - 1, 3, 1)),
+        (b"\"b\"", false, pack_entry(0, max_key, 0)),
+        (b"\"c\"", true, pack_entry(end - 1, 3, ELSEWHERE)),
+        (b"\"d\"", false, pack_entry(0, 3, ELSEWHERE - 1)),
+        (b"\"e\"", true, pack_entry(end - 3, 3, 5)),
+        (b"\"f\"", false, pack_entry(end - 1, 3, 5)),
+      ];
+      let mut taken = Vec::new();
+      for (key, deadline, entry) in cases {
+        let mut slot = home_of(key, 8);
+        while taken.contains(&slot) {
+          slot = (slot + 1) % 8;
+        }
+        taken.push(slot);
+        put(&w, slot, state_word(2, tag(key), deadline), entry.unwrap());
+      }
+      // "e": a deadline, then its bytes; "f": its bytes in the arena's last word.
+      let words = w.region().words();
+      let arena = arena_at(8);
+      for (at, word) in [
+        (3, 1 << 41),
+        (2, u64::from_le_bytes(*b"\"e\"12345")),
+        (1, u64::from_le_bytes(*b"\"f\"12345")),
+      ] {
+        words[arena + end - at].store(word, Ordering::Relaxed);
+      }
+      input(&w, false, 0)
+    }
+
+    /// 23 slots (the most the check makes), every one with the tag of the
+    /// missing key over another key's record: its look-up probes the whole
+    /// table and stops there, finding no empty slot.
+    fn one_tag_in_every_slot() -> Vec<u8> {
+      let mut w = segment(23);
+      w.set(b"\"a\"", b"1", NEVER).unwrap();
+      let record = entry(&w, slot_of(&w, b"\"a\""));
+      for slot in 0..23 {
+        put(
+          &w,
+          slot,
+          state_word(2 * slot as u64, tag(b"\"d\""), false),
+          record,
+        );
+      }
+      input(&w, false, 2)
+    }
   }
 }

@@ -215,6 +215,8 @@ pub fn open_fd(fd: &OwnedFd) -> io::Result<reader::Reader<Mapping>> {
 #[cfg(all(test, loom))]
 mod loom;
 #[cfg(all(test, not(loom)))]
+mod measure;
+#[cfg(all(test, not(loom)))]
 pub(crate) mod stress;
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use super::layout::*;
 use super::memfd;
 use super::reader::Reader;
-use super::words::{zeroed, Region};
-use super::writer::{size_class, Full, Identity, Shape, Writer};
+use super::words::{load_bytes, same_bytes, store_bytes, store_pair, zeroed, Region};
+use super::writer::{class_index, size_class, Full, Identity, Shape, Writer, MAX_ARENA_WORDS};
 use super::ShmError;
 
 const SHAPE: Shape = Shape {
@@ -235,6 +235,87 @@ fn size_classes_waste_at_most_an_eighth() {
       "{words} -> {class}"
     );
   }
+}
+
+#[test]
+fn every_size_class_has_a_place_of_its_own_in_the_free_lists() {
+  let mut last = 0;
+  let mut classes = 0;
+  let mut words = 1;
+  while words <= MAX_ARENA_WORDS {
+    let class = size_class(words);
+    let index = class_index(class);
+    assert!(
+      index > last || (index == last && class == size_class(words - 1)),
+      "{words} words: class {class} at {index}, after {last}"
+    );
+    classes += usize::from(index > last);
+    last = index;
+    // Every word count up to 2^16, then the ends of each class.
+    words = if words < 1 << 16 {
+      words + 1
+    } else {
+      class + 1
+    };
+  }
+  assert_eq!(class_index(size_class(MAX_ARENA_WORDS)), last);
+  assert!(
+    last < 256 && classes == last,
+    "{classes} classes, the last at {last}"
+  );
+}
+
+#[test]
+fn a_key_and_a_value_stored_as_a_pair_are_the_words_of_the_two_joined() {
+  let bytes: Vec<u8> = (1..=40).collect();
+  for a in 0..=17 {
+    for b in 0..=17 {
+      let (key, value) = (&bytes[..a], &bytes[20..20 + b]);
+      let joined = [key, value].concat();
+      let (paired, expected) = (zeroed(8), zeroed(8));
+      for words in [&paired, &expected] {
+        for word in words.iter() {
+          word.store(u64::MAX, Ordering::Relaxed);
+        }
+      }
+      store_pair(&paired, 1, key, value);
+      store_bytes(&expected, 1, &joined);
+      let load = |words: &[AtomicU64]| {
+        words
+          .iter()
+          .map(|w| w.load(Ordering::Relaxed))
+          .collect::<Vec<_>>()
+      };
+      assert_eq!(load(&paired), load(&expected), "{a} + {b} bytes");
+      let mut out = Vec::new();
+      load_bytes(&paired, 1, a + b, &mut out).unwrap();
+      assert_eq!(out, joined);
+    }
+  }
+}
+
+#[test]
+fn bytes_are_compared_in_place_padding_aside() {
+  let words = zeroed(4);
+  for len in 0..=17 {
+    let bytes: Vec<u8> = (0..len as u8).map(|i| i * 7 + 1).collect();
+    store_bytes(&words, 1, &bytes);
+    assert!(same_bytes(&words, 1, &bytes), "{len} bytes");
+    for i in 0..len {
+      let mut other = bytes.clone();
+      other[i] ^= 0x80;
+      assert!(!same_bytes(&words, 1, &other), "byte {i} of {len}");
+    }
+    if len % 8 != 0 {
+      // The last word's padding is not the key's.
+      let last = 1 + len / 8;
+      words[last].fetch_or(0xFF << 56, Ordering::Relaxed);
+      assert!(same_bytes(&words, 1, &bytes), "{len} bytes, padding set");
+    }
+    assert!(!same_bytes(&words, 4 - len.div_ceil(8) + 1, &bytes) || len == 0);
+  }
+  assert!(!same_bytes(&words, usize::MAX, b"k"), "no overflow");
+  assert!(same_bytes(&words, 4, b""), "nothing at the end is nothing");
 }
 
 #[test]

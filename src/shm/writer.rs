@@ -4,8 +4,7 @@
 //! never need it.
 
 use super::layout::*;
-use super::words::{fence, load_bytes, store_bytes, AtomicU64, Ordering, Region};
-use std::collections::HashMap;
+use super::words::{fence, load_bytes, same_bytes, store_pair, AtomicU64, Ordering, Region};
 
 /// The segment cannot take the entry: out of slots (past 7/8 of them,
 /// tombstones included) or out of arena. Nothing was changed; the storage
@@ -160,23 +159,20 @@ impl<R: Region> Writer<R> {
     } else {
       (value, value.len())
     };
-    let mut bytes = Vec::with_capacity(key.len() + value.len());
-    bytes.extend_from_slice(key);
-    bytes.extend_from_slice(value);
     let hash = slot_hash(key);
     let found = self.probe(key, hash).ok_or(Full)?;
-    self.place(found, hash, &bytes, key.len(), value_len, expires)
+    self.place(found, hash, key, value, value_len, expires)
   }
 
-  /// Writes a new record of `bytes` (`key_len` of key, then the value's,
-  /// whose length is `value_len` or [`ELSEWHERE`]) and points the slot
+  /// Writes a new record of `key` then `value` (the value's length is
+  /// `value_len`, or [`ELSEWHERE`] with no bytes) and points the slot
   /// `found` at it, freeing the record it replaces.
   fn place(
     &mut self,
     found: Probe,
     hash: u64,
-    bytes: &[u8],
-    key_len: usize,
+    key: &[u8],
+    value: &[u8],
     value_len: usize,
     expires: u64,
   ) -> Result<(), Full> {
@@ -185,9 +181,9 @@ impl<R: Region> Writer<R> {
       return Err(Full);
     }
     let deadline = expires != NEVER;
-    let size = record_words(bytes.len(), deadline);
+    let size = record_words(key.len() + value.len(), deadline);
     let record = self.arena.alloc(size, self.arena_words).ok_or(Full)?;
-    let Some(entry) = pack_entry(record, key_len, value_len) else {
+    let Some(entry) = pack_entry(record, key.len(), value_len) else {
       self.arena.free((record, size_class(size)));
       return Err(Full);
     };
@@ -197,7 +193,7 @@ impl<R: Region> Writer<R> {
       words[at].store(expires, Ordering::Relaxed);
       at += RECORD_HEAD_WORDS;
     }
-    store_bytes(words, at, bytes);
+    store_pair(words, at, key, value);
     let tag = tag_of(hash);
     match found {
       Probe::Found(slot) => {
@@ -257,14 +253,8 @@ impl<R: Region> Writer<R> {
       &mut bytes,
     )
     .ok_or(Full)?;
-    self.place(
-      Probe::Found(slot),
-      hash,
-      &bytes,
-      key_len,
-      value_len,
-      expires,
-    )?;
+    let (key, value) = bytes.split_at(key_len);
+    self.place(Probe::Found(slot), hash, key, value, value_len, expires)?;
     Ok(true)
   }
 
@@ -335,24 +325,30 @@ impl<R: Region> Writer<R> {
     tombstone.map(|slot| Probe::Free { slot, empty: false })
   }
 
+  /// Whether an occupied slot holds `key` (compared in place: no copy).
   fn key_is(&self, slot: usize, key: &[u8]) -> bool {
-    let (_, key_len, _) = self.entry_of(slot);
-    key_len == key.len() && self.stored_key(slot).as_deref() == Some(key)
+    let (record, key_len, _) = self.entry_of(slot);
+    key_len == key.len() && same_bytes(self.words(), self.key_at_word(slot, record), key)
   }
 
   /// The key of an occupied slot, read from its record.
   fn stored_key(&self, slot: usize) -> Option<Vec<u8>> {
-    let (record, _) = self.record_of(slot);
-    let (_, key_len, _) = self.entry_of(slot);
-    let mut key = Vec::with_capacity(key_len);
-    let at = arena_at(self.capacity) + record + self.head_of(slot);
-    load_bytes(self.words(), at, key_len, &mut key)?;
+    let (record, key_len, _) = self.entry_of(slot);
+    let mut key = Vec::new();
+    load_bytes(
+      self.words(),
+      self.key_at_word(slot, record),
+      key_len,
+      &mut key,
+    )?;
     Some(key)
   }
 
-  /// Words before an occupied slot's bytes in its record.
-  fn head_of(&self, slot: usize) -> usize {
-    usize::from(has_deadline(self.state(slot))) * RECORD_HEAD_WORDS
+  /// The word where the key of the occupied slot `slot`, whose record is
+  /// at `record`, starts: after its deadline word, if it has one.
+  fn key_at_word(&self, slot: usize, record: usize) -> usize {
+    let head = usize::from(has_deadline(self.state(slot))) * RECORD_HEAD_WORDS;
+    arena_at(self.capacity) + record + head
   }
 
   /// The record of an occupied slot: its offset and size class. (The
@@ -425,18 +421,31 @@ pub fn size_class(words: usize) -> usize {
   words.div_ceil(step) * step
 }
 
+/// The place of size class `class` (a value [`size_class`] answers) in a
+/// list of them all: classes up to 32 words are their own index, then
+/// each power of two has 8 (classes 8/8 to 15/8 of it), so an arena of
+/// 2^32 words has fewer than 256.
+pub(super) fn class_index(class: usize) -> usize {
+  if class <= 32 {
+    return class;
+  }
+  let power = (usize::BITS - 1 - class.leading_zeros()) as usize; // 5 or more
+  32 + (power - 5) * 8 + (class >> (power - 3)) - 8
+}
+
 /// Records of the arena by size class: freed ones are reused at once (the
 /// sequence lock makes that safe), new ones are cut from the end.
 #[derive(Default)]
 struct Arena {
   bump: usize,
-  free: HashMap<usize, Vec<usize>>,
+  /// Freed records, by [`class_index`] of their size class.
+  free: Vec<Vec<usize>>,
 }
 
 impl Arena {
   fn alloc(&mut self, words: usize, limit: usize) -> Option<usize> {
     let class = size_class(words);
-    if let Some(record) = self.free.get_mut(&class).and_then(Vec::pop) {
+    if let Some(record) = self.free.get_mut(class_index(class)).and_then(Vec::pop) {
       return Some(record);
     }
     let end = self.bump.checked_add(class)?;
@@ -449,6 +458,10 @@ impl Arena {
   }
 
   fn free(&mut self, (record, class): (usize, usize)) {
-    self.free.entry(class).or_default().push(record);
+    let index = class_index(class);
+    if self.free.len() <= index {
+      self.free.resize_with(index + 1, Vec::new);
+    }
+    self.free[index].push(record);
   }
 }

@@ -23,6 +23,31 @@ pub struct Found {
   pub hash: u64,
 }
 
+/// One version of an entry, as one consistent read saw it: the segment's
+/// generation, the slot, and the slot's state word (even), which changes
+/// with every change of the slot (its sequence goes up by two each time,
+/// and it wraps only after 2^47 of them). While a slot's state word stays
+/// the same, so do its entry word and its record (a record is reused only
+/// after its slot moved off it, which is a change), so a version names one
+/// key and one value text. See [`Reader::get_since`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+  pub generation: u64,
+  pub slot: u32,
+  pub state: u64,
+}
+
+/// What [`Reader::get_since`] found of a live entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+  pub found: Found,
+  /// The version read now.
+  pub version: Version,
+  /// Whether it is the version the caller held: then the value was not
+  /// copied (`out` is empty), as the caller has it already.
+  pub unchanged: bool,
+}
+
 pub struct Reader<R: Region> {
   region: R,
   capacity: usize,
@@ -95,6 +120,43 @@ impl<R: Region> Reader<R> {
     self.lookup(key, now, out, true)
   }
 
+  /// As [`Reader::get`] for a caller that holds the value of `key` at
+  /// version `held` (from an earlier read): the entry is looked up and
+  /// checked (key, expiry) the same way, but when it still is that very
+  /// version its value is not copied. `out` holds the value otherwise.
+  pub fn get_since(
+    &self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    held: Option<Version>,
+  ) -> Result<Option<Since>, ShmError> {
+    let keep = held.filter(|held| held.generation == self.generation);
+    match self.find(key, now, out, true, keep)? {
+      None => Ok(None),
+      Some(Live {
+        elsewhere: true, ..
+      }) => Err(ShmError::Elsewhere),
+      Some(Live {
+        found,
+        state,
+        unchanged,
+        ..
+      }) => {
+        out.drain(..key.len());
+        Ok(Some(Since {
+          found,
+          version: Version {
+            generation: self.generation,
+            slot: found.slot,
+            state,
+          },
+          unchanged,
+        }))
+      }
+    }
+  }
+
   /// [`Reader::get`], with the sequence re-check as a switch: only the
   /// negative control of the stress test turns it off, to show that the
   /// check is what keeps torn values out.
@@ -105,7 +167,7 @@ impl<R: Region> Reader<R> {
     out: &mut Vec<u8>,
     recheck: bool,
   ) -> Result<Option<Found>, ShmError> {
-    match self.find(key, now, out, recheck)? {
+    match self.find(key, now, out, recheck, None)? {
       None => Ok(None),
       Some(Live {
         elsewhere: true, ..
@@ -126,7 +188,7 @@ impl<R: Region> Reader<R> {
     if self.words()[H_SLIDING].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Sliding);
     }
-    Ok(match self.find(key, now, out, true)? {
+    Ok(match self.find(key, now, out, true, None)? {
       None => -2,
       Some(Live { expires: NEVER, .. }) => -1,
       Some(Live { expires, .. }) => i64::try_from(expires - now).unwrap_or(i64::MAX),
@@ -134,13 +196,15 @@ impl<R: Region> Reader<R> {
   }
 
   /// The live entry of `key` (not expired by `now`): `out` then holds its
-  /// key's bytes and its value's.
+  /// key's bytes and its value's (only the key's when it is the version
+  /// `keep` of this generation: [`Live::unchanged`]).
   fn find(
     &self,
     key: &[u8],
     now: u64,
     out: &mut Vec<u8>,
     recheck: bool,
+    keep: Option<Version>,
   ) -> Result<Option<Live>, ShmError> {
     if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Superseded);
@@ -158,12 +222,19 @@ impl<R: Region> Reader<R> {
       } else {
         slot + 1
       };
-      match self.read_slot(at, tag, Some(key), out, recheck)? {
+      let held = keep
+        .filter(|keep| keep.slot as usize == at)
+        .map(|keep| keep.state);
+      match self.read_slot(at, tag, Some(key), out, recheck, held)? {
         Slot::Empty => return Ok(None),
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
         Slot::Match {
-          expires, elsewhere, ..
+          expires,
+          elsewhere,
+          state,
+          unchanged,
+          ..
         } => {
           return Ok(Some(Live {
             found: Found {
@@ -172,6 +243,8 @@ impl<R: Region> Reader<R> {
             },
             expires,
             elsewhere,
+            state,
+            unchanged,
           }))
         }
       }
@@ -216,7 +289,8 @@ impl<R: Region> Reader<R> {
         expires,
         elsewhere,
         key_len: klen,
-      }) = self.read_slot(slot, tag, None, &mut out, true)
+        ..
+      }) = self.read_slot(slot, tag, None, &mut out, true, None)
       else {
         continue;
       };
@@ -235,7 +309,8 @@ impl<R: Region> Reader<R> {
   /// Reads one slot consistently: retried while the writer changes it.
   /// A match is the slot holding `tag` and `key` (with no key: any key of
   /// that tag, for [`Reader::for_each`]); then `out` holds the key's
-  /// bytes followed by the value's.
+  /// bytes followed by the value's, but for the key's only when the slot's
+  /// state word is `held` (the version the caller has: unchanged).
   fn read_slot(
     &self,
     slot: usize,
@@ -243,6 +318,7 @@ impl<R: Region> Reader<R> {
     key: Option<&[u8]>,
     out: &mut Vec<u8>,
     recheck: bool,
+    held: Option<u64>,
   ) -> Result<Slot, ShmError> {
     let words = self.words();
     let at = slot_at(slot);
@@ -265,7 +341,8 @@ impl<R: Region> Reader<R> {
         _ => {}
       }
       let (record, klen, vlen) = unpack_entry(words[at + S_ENTRY].load(Ordering::Relaxed));
-      let copied = self.copy_record(record, has_deadline(before), klen, vlen, out);
+      let unchanged = held == Some(before);
+      let copied = self.copy_record(record, has_deadline(before), klen, vlen, unchanged, out);
       fence(Ordering::Acquire);
       if recheck && seq.load(Ordering::Relaxed) != before {
         continue;
@@ -278,6 +355,8 @@ impl<R: Region> Reader<R> {
             expires,
             elsewhere: vlen == ELSEWHERE,
             key_len: klen,
+            state: before,
+            unchanged,
           }
         } else {
           Slot::Other
@@ -287,13 +366,14 @@ impl<R: Region> Reader<R> {
   }
 
   /// Copies a record's deadline ([`NEVER`] when it has no deadline word)
-  /// and bytes, if it lies inside the arena.
+  /// and bytes (only the key's with `key_only`), if it lies inside the arena.
   fn copy_record(
     &self,
     record: usize,
     deadline: bool,
     klen: usize,
     vlen: usize,
+    key_only: bool,
     out: &mut Vec<u8>,
   ) -> Option<u64> {
     if klen > MAX_KEY_BYTES {
@@ -310,7 +390,7 @@ impl<R: Region> Reader<R> {
       expires = self.words()[at].load(Ordering::Relaxed);
       at += RECORD_HEAD_WORDS;
     }
-    load_bytes(self.words(), at, bytes, out)?;
+    load_bytes(self.words(), at, if key_only { klen } else { bytes }, out)?;
     Some(expires)
   }
 }
@@ -319,6 +399,10 @@ struct Live {
   found: Found,
   expires: u64,
   elsewhere: bool,
+  /// The slot's state word when it was read.
+  state: u64,
+  /// It was the version held: its value was not copied.
+  unchanged: bool,
 }
 
 enum Slot {
@@ -331,5 +415,9 @@ enum Slot {
     elsewhere: bool,
     /// `out` holds this many bytes of key, then the value.
     key_len: usize,
+    /// The slot's state word (even) the read was consistent with.
+    state: u64,
+    /// It was the state held: `out` holds the key only.
+    unchanged: bool,
   },
 }

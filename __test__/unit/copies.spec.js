@@ -13,7 +13,7 @@ const { Copiers, MAX_SHAPES, MAX_DEPTH, MAX_NODES } = require('../../lib/copies'
 
 /** A copier from a table of shapes of its own. */
 const copierOf = (value) => new Copiers().of(value)
-const { ReadCache, ENTRY_BYTES } = require('../../lib/read-cache')
+const { ReadCache, charge } = require('../../lib/read-cache')
 
 /** A small seeded generator (mulberry32), so a failure can be replayed. */
 function random(seed) {
@@ -151,8 +151,9 @@ test('the keys JSON.parse treats specially keep their meaning: __proto__ stays a
 test('the cache hands out copies of what it parsed, within its bytes, the longest held going first', (t) => {
   const version = Int32Array.of(0, 0, 7, 0, 3, 10, 0)
   const text = '{"n":1,"list":[1,{"deep":true}]}'
-  const charge = text.length + ENTRY_BYTES // and the key's length
-  const max = 3 * charge + 4
+  const one = charge('a', text)
+  t.is(charge('sa', text), one + 1, 'the key is charged too')
+  const max = 3 * one + 1
   const cache = new ReadCache(max)
   const first = cache.take(null, 'a', text, version)
   t.deepEqual(first, JSON.parse(text))
@@ -175,7 +176,7 @@ test('the cache hands out copies of what it parsed, within its bytes, the longes
   t.is(cache.get(null, 'h'), undefined, 'too large a shape is parsed each time')
   cache.delete('ns', 'a')
   t.is(cache.get('ns', 'a'), undefined)
-  t.is(cache.bytes, 2 * charge + 3, "what is left: (n, sa) and b")
+  t.is(cache.bytes, 2 * one + 1, 'what is left: (n, sa) and b')
 })
 
 test('shapes are bounded: too deep or too wide a value, or one of a new shape once the table is full, gets no copier', (t) => {

@@ -121,9 +121,11 @@ impl<R: Region> Reader<R> {
   }
 
   /// As [`Reader::get`] for a caller that holds the value of `key` at
-  /// version `held` (from an earlier read): the entry is looked up and
-  /// checked (key, expiry) the same way, but when it still is that very
-  /// version its value is not copied. `out` holds the value otherwise.
+  /// version `held` (from an earlier read of it): when its slot still is
+  /// that version, it is read there, with no probe and no copy (`out` left
+  /// empty), and checked for expiry as `get` checks it; else the key is
+  /// looked up as `get` does, and `out` holds the value. A held version of
+  /// another generation is no longer current.
   pub fn get_since(
     &self,
     key: &[u8],
@@ -132,17 +134,22 @@ impl<R: Region> Reader<R> {
     held: Option<Version>,
   ) -> Result<Option<Since>, ShmError> {
     let keep = held.filter(|held| held.generation == self.generation);
-    match self.find(key, now, out, true, keep)? {
+    if let Some(held) = keep {
+      if let Some(live) = self.at_held(key, now, held)? {
+        out.clear();
+        return Ok(live.map(|found| Since {
+          found,
+          version: held,
+          unchanged: true,
+        }));
+      }
+    }
+    match self.find(key, now, out, true)? {
       None => Ok(None),
       Some(Live {
         elsewhere: true, ..
       }) => Err(ShmError::Elsewhere),
-      Some(Live {
-        found,
-        state,
-        unchanged,
-        ..
-      }) => {
+      Some(Live { found, state, .. }) => {
         out.drain(..key.len());
         Ok(Some(Since {
           found,
@@ -151,10 +158,67 @@ impl<R: Region> Reader<R> {
             slot: found.slot,
             state,
           },
-          unchanged,
+          unchanged: false,
         }))
       }
     }
+  }
+
+  /// A held version read at its slot, with no probe and no copy: when
+  /// the slot's state word still is `held.state` (consistently read), the
+  /// slot holds what it held when that version was read, `key`'s entry
+  /// (the tag and the key's length are checked too); answers it, live by
+  /// `now` or not (expired). None when the slot changed (or is changing):
+  /// look the key up.
+  fn at_held(
+    &self,
+    key: &[u8],
+    now: u64,
+    held: Version,
+  ) -> Result<Option<Option<Found>>, ShmError> {
+    let slot = held.slot as usize;
+    if slot >= self.capacity || key.len() > MAX_KEY_BYTES {
+      return Ok(None);
+    }
+    let words = self.words();
+    if words[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
+      return Err(ShmError::Superseded);
+    }
+    let hash = slot_hash(key);
+    let at = slot_at(slot);
+    let seq = &words[at + S_SEQ];
+    let before = seq.load(Ordering::Acquire);
+    // An odd (locked) word is never a held one: the look-up waits for it.
+    if before != held.state || tag_in(before) != tag_of(hash) {
+      return Ok(None);
+    }
+    let (record, klen, vlen) = unpack_entry(words[at + S_ENTRY].load(Ordering::Relaxed));
+    let expires = if has_deadline(before) {
+      self.deadline_at(record, klen, vlen)
+    } else {
+      Some(NEVER)
+    };
+    fence(Ordering::Acquire);
+    if seq.load(Ordering::Relaxed) != before {
+      return Ok(None);
+    }
+    if klen != key.len() || vlen == ELSEWHERE {
+      return Ok(None);
+    }
+    let expires = expires.ok_or(ShmError::Corrupt)?;
+    Ok(Some((expires > now).then_some(Found {
+      slot: held.slot,
+      hash,
+    })))
+  }
+
+  /// The deadline word of a record that has one, if the record lies inside the arena.
+  fn deadline_at(&self, record: usize, klen: usize, vlen: usize) -> Option<u64> {
+    let size = record_words(klen.checked_add(stored_len(vlen))?, true);
+    if klen > MAX_KEY_BYTES || record.checked_add(size)? > self.arena_words {
+      return None;
+    }
+    Some(self.words()[self.arena_at + record].load(Ordering::Relaxed))
   }
 
   /// [`Reader::get`], with the sequence re-check as a switch: only the
@@ -167,7 +231,7 @@ impl<R: Region> Reader<R> {
     out: &mut Vec<u8>,
     recheck: bool,
   ) -> Result<Option<Found>, ShmError> {
-    match self.find(key, now, out, recheck, None)? {
+    match self.find(key, now, out, recheck)? {
       None => Ok(None),
       Some(Live {
         elsewhere: true, ..
@@ -188,7 +252,7 @@ impl<R: Region> Reader<R> {
     if self.words()[H_SLIDING].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Sliding);
     }
-    Ok(match self.find(key, now, out, true, None)? {
+    Ok(match self.find(key, now, out, true)? {
       None => -2,
       Some(Live { expires: NEVER, .. }) => -1,
       Some(Live { expires, .. }) => i64::try_from(expires - now).unwrap_or(i64::MAX),
@@ -196,15 +260,13 @@ impl<R: Region> Reader<R> {
   }
 
   /// The live entry of `key` (not expired by `now`): `out` then holds its
-  /// key's bytes and its value's (only the key's when it is the version
-  /// `keep` of this generation: [`Live::unchanged`]).
+  /// key's bytes and its value's.
   fn find(
     &self,
     key: &[u8],
     now: u64,
     out: &mut Vec<u8>,
     recheck: bool,
-    keep: Option<Version>,
   ) -> Result<Option<Live>, ShmError> {
     if self.words()[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
       return Err(ShmError::Superseded);
@@ -222,10 +284,7 @@ impl<R: Region> Reader<R> {
       } else {
         slot + 1
       };
-      let held = keep
-        .filter(|keep| keep.slot as usize == at)
-        .map(|keep| keep.state);
-      match self.read_slot(at, tag, Some(key), out, recheck, held)? {
+      match self.read_slot(at, tag, Some(key), out, recheck)? {
         Slot::Empty => return Ok(None),
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
@@ -233,7 +292,6 @@ impl<R: Region> Reader<R> {
           expires,
           elsewhere,
           state,
-          unchanged,
           ..
         } => {
           return Ok(Some(Live {
@@ -244,7 +302,6 @@ impl<R: Region> Reader<R> {
             expires,
             elsewhere,
             state,
-            unchanged,
           }))
         }
       }
@@ -290,7 +347,7 @@ impl<R: Region> Reader<R> {
         elsewhere,
         key_len: klen,
         ..
-      }) = self.read_slot(slot, tag, None, &mut out, true, None)
+      }) = self.read_slot(slot, tag, None, &mut out, true)
       else {
         continue;
       };
@@ -309,8 +366,7 @@ impl<R: Region> Reader<R> {
   /// Reads one slot consistently: retried while the writer changes it.
   /// A match is the slot holding `tag` and `key` (with no key: any key of
   /// that tag, for [`Reader::for_each`]); then `out` holds the key's
-  /// bytes followed by the value's, but for the key's only when the slot's
-  /// state word is `held` (the version the caller has: unchanged).
+  /// bytes followed by the value's.
   fn read_slot(
     &self,
     slot: usize,
@@ -318,7 +374,6 @@ impl<R: Region> Reader<R> {
     key: Option<&[u8]>,
     out: &mut Vec<u8>,
     recheck: bool,
-    held: Option<u64>,
   ) -> Result<Slot, ShmError> {
     let words = self.words();
     let at = slot_at(slot);
@@ -341,8 +396,7 @@ impl<R: Region> Reader<R> {
         _ => {}
       }
       let (record, klen, vlen) = unpack_entry(words[at + S_ENTRY].load(Ordering::Relaxed));
-      let unchanged = held == Some(before);
-      let copied = self.copy_record(record, has_deadline(before), klen, vlen, unchanged, out);
+      let copied = self.copy_record(record, has_deadline(before), klen, vlen, out);
       fence(Ordering::Acquire);
       if recheck && seq.load(Ordering::Relaxed) != before {
         continue;
@@ -356,7 +410,6 @@ impl<R: Region> Reader<R> {
             elsewhere: vlen == ELSEWHERE,
             key_len: klen,
             state: before,
-            unchanged,
           }
         } else {
           Slot::Other
@@ -366,14 +419,13 @@ impl<R: Region> Reader<R> {
   }
 
   /// Copies a record's deadline ([`NEVER`] when it has no deadline word)
-  /// and bytes (only the key's with `key_only`), if it lies inside the arena.
+  /// and bytes, if it lies inside the arena.
   fn copy_record(
     &self,
     record: usize,
     deadline: bool,
     klen: usize,
     vlen: usize,
-    key_only: bool,
     out: &mut Vec<u8>,
   ) -> Option<u64> {
     if klen > MAX_KEY_BYTES {
@@ -390,7 +442,7 @@ impl<R: Region> Reader<R> {
       expires = self.words()[at].load(Ordering::Relaxed);
       at += RECORD_HEAD_WORDS;
     }
-    load_bytes(self.words(), at, if key_only { klen } else { bytes }, out)?;
+    load_bytes(self.words(), at, bytes, out)?;
     Some(expires)
   }
 }
@@ -401,8 +453,6 @@ struct Live {
   elsewhere: bool,
   /// The slot's state word when it was read.
   state: u64,
-  /// It was the version held: its value was not copied.
-  unchanged: bool,
 }
 
 enum Slot {
@@ -417,7 +467,5 @@ enum Slot {
     key_len: usize,
     /// The slot's state word (even) the read was consistent with.
     state: u64,
-    /// It was the state held: `out` holds the key only.
-    unchanged: bool,
   },
 }

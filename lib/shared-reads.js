@@ -105,8 +105,8 @@ class SharedReads {
     const cache = this.#cache
     const answer = this.#answer
     const held = cache.size === 0 ? undefined : cache.get(ns, key)
-    if (held === undefined) {
-      answer[HELD] = 0
+    if (held === undefined || held.copy === null) {
+      answer[HELD] = 0 // (a version only noted, no value kept: the text is wanted)
     } else {
       answer[HELD] = 1
       answer[2] = held.generationLow
@@ -120,7 +120,7 @@ class SharedReads {
       case UNCHANGED:
         return held.copy(held.value)
       case JSON_TEXT:
-        return cache.take(ns, key, value, answer)
+        return cache.take(ns, key, value, answer, held)
       case VALUE:
         if (held !== undefined) cache.delete(ns, key)
         return value

@@ -148,35 +148,58 @@ test('the keys JSON.parse treats specially keep their meaning: __proto__ stays a
   t.is(({}).polluted, undefined)
 })
 
-test('the cache hands out copies of what it parsed, within its bytes, the longest held going first', (t) => {
+test('the cache keeps a value read twice at one version, hands out copies of it, and stays within its bytes, the longest held going first', (t) => {
   const version = Int32Array.of(0, 0, 7, 0, 3, 10, 0)
+  const later = Int32Array.of(0, 0, 7, 0, 3, 12, 0)
   const text = '{"n":1,"list":[1,{"deep":true}]}'
   const one = charge('a', text)
+  const noted = charge('a', '')
   t.is(charge('sa', text), one + 1, 'the key is charged too')
   const max = 3 * one + 1
   const cache = new ReadCache(max)
-  const first = cache.take(null, 'a', text, version)
-  t.deepEqual(first, JSON.parse(text))
+  /** Two reads of `key` in `ns` at `at`, as SharedReads makes them: the second one keeps the value. */
+  const twice = (ns, key, at = version) => {
+    cache.take(ns, key, text, at, cache.get(ns, key))
+    return cache.take(ns, key, text, at, cache.get(ns, key))
+  }
+
+  const firstRead = cache.take(null, 'a', text, version, undefined)
+  t.deepEqual(firstRead, JSON.parse(text))
+  const noting = cache.get(null, 'a')
+  t.like(noting, { value: null, copy: null, generationLow: 7, generationHigh: 0, slot: 3, stateLow: 10, stateHigh: 0 })
+  t.is(cache.bytes, noted, 'a version noted is charged as a small entry')
+  const second = cache.take(null, 'a', text, version, noting)
+  t.deepEqual(second, JSON.parse(text))
   const held = cache.get(null, 'a')
-  t.like(held, { generationLow: 7, generationHigh: 0, slot: 3, stateLow: 10, stateHigh: 0 })
-  first.list[1].deep = false
+  t.not(held.copy, null, 'read twice at the same version: kept')
+  t.not(held.value, second, 'and what the caller got is a copy')
+  t.is(cache.bytes, one)
+  second.list[1].deep = false
   t.deepEqual(held.copy(held.value), JSON.parse(text), 'a caller changing what it got changes nothing held')
+
+  t.deepEqual(cache.take(null, 'a', text, later, held), JSON.parse(text), 'a new version read')
+  t.like(cache.get(null, 'a'), { value: null, copy: null, stateLow: 12 })
+  t.is(cache.bytes, noted, 'is noted, and the value let go')
+  t.deepEqual(cache.take(null, 'a', text, later, cache.get(null, 'a')), JSON.parse(text))
+  t.not(cache.get(null, 'a').copy, null, 'read again at it: kept')
+
   t.is(cache.get('ns', 'a'), undefined, 'namespaces are apart')
-  cache.take('ns', 'a', text, version)
-  cache.take('n', 'sa', text, version) // the pair (n, sa) is not (ns, a)
+  twice('ns', 'a')
+  twice('n', 'sa') // the pair (n, sa) is not (ns, a)
   t.is(cache.size, 3)
   t.is(cache.bytes, max)
-  cache.take(null, 'b', text, version)
+  twice(null, 'b')
   t.is(cache.size, 3, 'bounded')
   t.is(cache.get(null, 'a'), undefined, 'the longest held went first')
-  t.is(cache.take(null, 'c', '"a string"', version), 'a string', 'what needs no copy is not held')
-  t.is(cache.get(null, 'c'), undefined)
   const huge = `[${'{"x":1},'.repeat(100)}{}]`
-  t.is(cache.take(null, 'h', huge, version).length, 101)
-  t.is(cache.get(null, 'h'), undefined, 'too large a shape is parsed each time')
+  cache.take(null, 'h', huge, version, undefined)
+  t.is(cache.take(null, 'h', huge, version, cache.get(null, 'h')).length, 101)
+  t.is(cache.get(null, 'h').copy, null, 'too large a shape is parsed each time')
+  cache.delete(null, 'h')
   cache.delete('ns', 'a')
   t.is(cache.get('ns', 'a'), undefined)
-  t.is(cache.bytes, 2 * one + 1, 'what is left: (n, sa) and b')
+  t.is(cache.get(null, 'b'), undefined, 'b made room for h: the default namespace\'s go first')
+  t.is(cache.bytes, one + 1, 'what is left: (n, sa)')
 })
 
 test('shapes are bounded: too deep or too wide a value, or one of a new shape once the table is full, gets no copier', (t) => {

@@ -193,6 +193,13 @@ export declare class SharedReader {
    * needs no parser. What it answered goes to `answer[0]`: 0 the value
    * itself, 1 its JSON text (for JSON.parse), 2 missing, 3 not answered
    * (take `get`, which also tells why). It never throws.
+   *
+   * With an `answer` of 7 elements, it also tells versions, for a caller
+   * that keeps what it decoded: with JSON text it writes the entry's
+   * version to `answer[2..7]` (generation low and high, slot, state low
+   * and high); when `answer[1]` is 1, `answer[2..7]` is the version the
+   * caller holds of this key, and if the entry is still that version it
+   * answers 4 (unchanged), copying nothing. Every read counts as today's.
    */
   readFunction(answer: Int32Array): (key: string, ns?: string) => unknown
 }

@@ -88,6 +88,16 @@ export interface Config<S extends CallbackStyle = CallbackStyle> {
    */
   sharedReads?: boolean | undefined
   /**
+   * With sharedReads: about how many bytes of its heap a worker may spend keeping the objects and
+   * arrays it read from the segment (estimated as twice the value text's length, plus the key and
+   * 96 bytes an entry; the oldest go first). A read of an entry unchanged since it was kept skips
+   * JSON.parse and answers a fresh copy (each get returns its own objects, as JSON.parse would). It
+   * is checked against the segment on every read, so it never answers an old value, an expired
+   * entry is a miss, and reads count as uses and hits as before. A whole number; 0: none kept.
+   * Default 4194304 (4 MiB).
+   */
+  sharedReadCache?: number | undefined
+  /**
    * Keep the store in a file across host restarts: the process that hosts the store loads the
    * last snapshot when it starts hosting (a cluster master at init(), an elected host once
    * elected, after taking over what a dead host left in shared memory, which is newer), writes a
@@ -545,5 +555,6 @@ export declare const defaults: Readonly<{
   transport: 'socket'
   serialization: 'json'
   sharedReads: boolean
+  sharedReadCache: number
   persistInterval: number
 }>

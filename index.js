@@ -88,7 +88,8 @@ function create(config) {
   // Every backend encodes values with this process's `serialization`, and
   // refuses a host that announces another one.
   const timing = { timeout: config.timeout, connectTimeout: config.connectTimeout, serialization: config.serialization }
-  const reading = { ...timing, sharedReads: config.sharedReads }
+  // sharedReads reaches the backend as what its reader needs, or false.
+  const reading = { ...timing, sharedReads: config.sharedReads && { cacheBytes: config.sharedReadCache } }
   const style = { callbackStyle: config.callbackStyle }
   const limits = { maxValueSize: config.maxValueSize, serialization: config.serialization }
   const socket = config.transport === 'socket'

@@ -58,3 +58,16 @@ test('every kind of key and value, in every namespace, reads back from shared me
     bigLater: true,
   })
 })
+
+test('objects a worker keeps from shared reads never show: another worker\'s acknowledged change is read at once, a TTL that ran out is a miss, a caller\'s changes stay its own, reads count as hits and uses', async (t) => {
+  const { result } = await runFixture('shared-cache.js')
+  t.deepEqual(result.wrong, [])
+  // (live: read back before its TTL, unless the machine was too slow to tell.)
+  t.like(result.expiry, { expired: true, expiredAgain: true })
+  t.true(result.expiry.live === true || result.expiry.live === 'too late to tell', String(result.expiry.live))
+  t.is(result.reads, 40 * 7 + 4)
+  t.deepEqual({ hits: result.hits, misses: result.misses }, result.expected, 'the host counted every read')
+  t.true(result.expected.misses >= 8 + 2, 'removals and the expired entry were misses')
+  t.deepEqual(result.lruRead, { again: { key: 'a' }, third: { key: 'a' } })
+  t.deepEqual(result.kept, { a: true, b: false, c: true, d: true }, 'the kept, unchanged entry read again counted as a use: b was the least recently used')
+})

@@ -17,21 +17,31 @@
 // process always reads its own writes.
 
 const { NOT_READ } = require('./backend')
+const { defaults } = require('./config')
 const { SharedReader } = require('./native')
 const { Request } = require('./ops')
+const { ReadCache } = require('./read-cache')
 
 // What the reader's read function answered (SharedReader.readFunction, src/binding/reader.rs).
 const VALUE = 0
 const JSON_TEXT = 1
 const MISSING = 2
+const UNCHANGED = 4
+// The answer array's words past the answer: whether a version is held, then the version.
+const HELD = 1
+const ANSWER_WORDS = 7
+
+/** Characters of value text whose parsed objects a process keeps by default (the sharedReadCache option). */
+const READ_CACHE_BYTES = defaults.sharedReadCache
 
 /** How long a reader may wait before it tells the host again that an entry is read (ms), unless the host says. */
 const USE_WINDOW_MS = 1000
 
 class SharedReads {
   #reader
-  #answer = new Int32Array(1)
+  #answer = new Int32Array(ANSWER_WORDS)
   #readKey // (key, ns?) => value, the raw napi function of the reader: its answer in #answer[0]
+  #cache // ReadCache of the objects and arrays read, or null (off)
 
   /**
    * Maps the segment a host announced ({pid, fd, window}); null when it
@@ -40,22 +50,26 @@ class SharedReads {
    * (SCM_RIGHTS, after the same user and token checks as any connection);
    * without (a worker on cluster IPC, whose host serves no socket), it is
    * opened as /proc/<pid>/fd/<fd>, which the kernel allows only to a
-   * process of the same user that may trace the host.
+   * process of the same user that may trace the host. `cacheBytes`: how
+   * much value text the objects and arrays kept to answer repeated reads
+   * without JSON.parse may come from (0: none kept).
    */
-  static open(segment, socket = null) {
+  static open(segment, socket = null, cacheBytes = READ_CACHE_BYTES) {
     if (!segment || !Number.isInteger(segment.pid) || !Number.isInteger(segment.fd)) return null
     const window = typeof segment.window === 'number' && segment.window > 0 ? segment.window : USE_WINDOW_MS
     const over = socket && typeof socket.name === 'string' && typeof socket.token === 'string' ? socket : null
     try {
-      return new SharedReads(new SharedReader(segment.pid, segment.fd, window, over && over.name, over && over.token))
+      const reader = new SharedReader(segment.pid, segment.fd, window, over && over.name, over && over.token)
+      return new SharedReads(reader, cacheBytes)
     } catch {
       return null
     }
   }
 
-  constructor(reader) {
+  constructor(reader, cacheBytes = READ_CACHE_BYTES) {
     this.#reader = reader
     this.#readKey = reader.readFunction(this.#answer)
+    this.#cache = cacheBytes > 0 ? new ReadCache(cacheBytes) : null
   }
 
   /**
@@ -66,13 +80,52 @@ class SharedReads {
    * JSON escapes, a segment that cannot answer): take get().
    */
   read(ns, key) {
+    if (this.#cache !== null) return this.#readCached(ns, key)
+    const answer = this.#answer
+    answer[HELD] = 0
     const value = ns === null ? this.#readKey(key) : this.#readKey(key, ns)
-    switch (this.#answer[0]) {
+    switch (answer[0]) {
       case VALUE:
         return value
       case JSON_TEXT:
         return JSON.parse(value)
       case MISSING:
+        return undefined
+      default:
+        return NOT_READ
+    }
+  }
+
+  /**
+   * read(), answering an object or array from the cache when the segment
+   * still holds the version it was parsed from (a fresh copy each time),
+   * and keeping what it parses.
+   */
+  #readCached(ns, key) {
+    const cache = this.#cache
+    const answer = this.#answer
+    const held = cache.size === 0 ? undefined : cache.get(ns, key)
+    if (held === undefined || held.copy === null) {
+      answer[HELD] = 0 // (a version only noted, no value kept: the text is wanted)
+    } else {
+      answer[HELD] = 1
+      answer[2] = held.generationLow
+      answer[3] = held.generationHigh
+      answer[4] = held.slot
+      answer[5] = held.stateLow
+      answer[6] = held.stateHigh
+    }
+    const value = ns === null ? this.#readKey(key) : this.#readKey(key, ns)
+    switch (answer[0]) {
+      case UNCHANGED:
+        return held.copy(held.value)
+      case JSON_TEXT:
+        return cache.take(ns, key, value, answer, held)
+      case VALUE:
+        if (held !== undefined) cache.delete(ns, key)
+        return value
+      case MISSING:
+        if (held !== undefined) cache.delete(ns, key)
         return undefined
       default:
         return NOT_READ
@@ -154,4 +207,4 @@ class SharedReads {
   }
 }
 
-module.exports = { SharedReads, USE_WINDOW_MS }
+module.exports = { SharedReads, USE_WINDOW_MS, READ_CACHE_BYTES }

@@ -61,3 +61,11 @@ test('keys() and watch() refuse an invalid glob with a typed error', async (t) =
   t.throws(() => controller.watch('[', () => {}), { code: 'ERR_INVALID_ARGUMENT', message: /watch\(\) was given an invalid glob/ })
   for (const good of ['*', 'user:*', 'h[ae]llo', 'h[^e]llo', '[a-z]?', '\\[literal', '[\\]]', '[]x', '']) t.is(checkGlob(good, 'keys'), good, good)
 })
+
+test('sharedReadCache takes a whole number of bytes, 0 for none', (t) => {
+  for (const bad of [-1, 1.5, '1', Infinity, null, true]) {
+    t.throws(() => normalizeConfig({ sharedReadCache: bad }), { code: 'ERR_INVALID_CONFIG', message: /sharedReadCache must be a whole number of bytes/ })
+  }
+  t.is(normalizeConfig({ sharedReadCache: 0 }).sharedReadCache, 0)
+  t.is(normalizeConfig({}).sharedReadCache, 4 * 1024 * 1024)
+})

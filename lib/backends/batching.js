@@ -111,7 +111,7 @@ class BatchingBackend {
    * @param {number} options.connectTimeout ms to wait for the host before calls fail with ERR_NO_HOST
    * @param {string} [options.serialization] this process's option
    * @param {object} [options.ready] the host's limits when it serves already ({maxValueSize, serialization})
-   * @param {boolean} [options.sharedReads] whether gets may be read from a segment the host publishes
+   * @param {false|{cacheBytes: number}} [options.sharedReads] whether gets may be read from a segment the host publishes (and its reader's options)
    * @param {() => void} [options.onClose] called once by close(), before pending requests fail
    *   (the hosting process stops serving others there)
    * @param {boolean} [options.keepAlive] keep the process alive while a request waits (lib/pending.js)
@@ -533,7 +533,7 @@ class BatchingBackend {
     const offer = this.#segmentOffer
     const now = performance.now()
     if (now < offer.at) return
-    this.#reads = SharedReads.open(offer.segment, offer.socket)
+    this.#reads = SharedReads.open(offer.segment, offer.socket, this.#wantsSharedReads.cacheBytes)
     if (this.#reads !== null) this.#segmentOffer = null
     else offer.at = now + SEGMENT_RETRY_MS
   }

@@ -21,7 +21,8 @@ use napi_derive::napi;
 
 use crate::shm::follow::{Following, ProcFd, Source};
 use crate::shm::memfd::Mapping;
-use crate::shm::reading::{quotes_as_is, simple, Reading, Simple, KEY_SPACE};
+use crate::shm::reader::Version;
+use crate::shm::reading::{quotes_as_is, simple, Got, Reading, Simple, KEY_SPACE};
 use crate::shm::ShmError;
 use crate::socket::rights::OverSocket;
 
@@ -41,7 +42,25 @@ enum Answer {
   /// Not answered here (a key to quote with care, a segment that cannot
   /// answer): take the general path.
   Ask = 3,
+  /// Still the version the caller held (see [`HELD`]): its value is the
+  /// current one. Nothing is returned.
+  Unchanged = 4,
 }
+
+// The words of the caller's `Int32Array` past the answer, when it has
+// [`ANSWER_WORDS`] of them: a version of an entry (see
+// `crate::shm::reader::Version`), given by the caller and written back.
+/// 1 when the words below hold the version the caller has of the key it
+/// reads (it has that version's value, decoded), else 0.
+const HELD: usize = 1;
+/// The generation's low and high 32 bits.
+const GENERATION: usize = 2;
+/// The slot.
+const SLOT: usize = 4;
+/// The slot's state word's low and high 32 bits.
+const STATE: usize = 5;
+/// Words of an answer array that carries versions.
+const ANSWER_WORDS: usize = 7;
 
 /// A read-only view of the segment another process publishes its store to,
 /// with the reports of its reads (see `takeUses`).
@@ -151,6 +170,13 @@ impl SharedReader {
   /// needs no parser. What it answered goes to `answer[0]`: 0 the value
   /// itself, 1 its JSON text (for JSON.parse), 2 missing, 3 not answered
   /// (take `get`, which also tells why). It never throws.
+  ///
+  /// With an `answer` of 7 elements, it also tells versions, for a caller
+  /// that keeps what it decoded: with JSON text it writes the entry's
+  /// version to `answer[2..7]` (generation low and high, slot, state low
+  /// and high); when `answer[1]` is 1, `answer[2..7]` is the version the
+  /// caller holds of this key, and if the entry is still that version it
+  /// answers 4 (unchanged), copying nothing. Every read counts as today's.
   #[napi(ts_return_type = "(key: string, ns?: string) => unknown")]
   pub fn read_function<'env>(&self, env: &'env Env, answer: Int32Array) -> Result<Unknown<'env>> {
     if answer.is_empty() {
@@ -185,6 +211,7 @@ impl SharedReader {
       let bound = Box::into_raw(Box::new(Bound {
         reading: self.reading.clone(),
         answer: data.cast(),
+        versions: length >= ANSWER_WORDS,
         answer_ref,
       }));
       let mut function = ptr::null_mut();
@@ -229,6 +256,8 @@ struct Bound {
   reading: Rc<RefCell<ProcessReading>>,
   /// The first element of the caller's `Int32Array`.
   answer: *mut i32,
+  /// Whether that array has [`ANSWER_WORDS`] elements: versions are told.
+  versions: bool,
   /// Keeps that array alive.
   answer_ref: sys::napi_ref,
 }
@@ -263,8 +292,9 @@ unsafe extern "C" fn read_now(
     }
     let bound = &*data.cast::<Bound>();
     let ns = if argc >= 2 { argv[1] } else { ptr::null_mut() };
+    let versions = bound.versions.then_some(bound.answer);
     let (answer, value) = match bound.reading.try_borrow_mut() {
-      Ok(mut reading) if argc >= 1 => read_key(env, &mut reading, argv[0], ns),
+      Ok(mut reading) if argc >= 1 => read_key(env, &mut reading, argv[0], ns, versions),
       _ => (Answer::Ask, ptr::null_mut()),
     };
     bound.answer.write(answer as i32);
@@ -272,15 +302,46 @@ unsafe extern "C" fn read_now(
   }
 }
 
-/// Reads string `key` (of namespace name `ns`, when not null or undefined).
+/// The version held, in an answer array of [`ANSWER_WORDS`] elements.
 ///
 /// # Safety
-/// `key` and `ns` are values of `env` (or null), in a napi callback.
+/// `words` points to that many `i32`s.
+unsafe fn held(words: *const i32) -> Option<Version> {
+  let word = |i: usize| unsafe { words.add(i).read() } as u32;
+  let pair = |i: usize| u64::from(word(i)) | u64::from(word(i + 1)) << 32;
+  (word(HELD) == 1).then(|| Version {
+    generation: pair(GENERATION),
+    slot: word(SLOT),
+    state: pair(STATE),
+  })
+}
+
+/// Writes `version` into an answer array of [`ANSWER_WORDS`] elements.
+///
+/// # Safety
+/// `words` points to that many `i32`s.
+unsafe fn tell(words: *mut i32, version: Version) {
+  let put = |i: usize, v: u64| unsafe { words.add(i).write(v as u32 as i32) };
+  put(GENERATION, version.generation);
+  put(GENERATION + 1, version.generation >> 32);
+  put(SLOT, u64::from(version.slot));
+  put(STATE, version.state);
+  put(STATE + 1, version.state >> 32);
+}
+
+/// Reads string `key` (of namespace name `ns`, when not null or undefined);
+/// with `versions` (an answer array of [`ANSWER_WORDS`]), against the
+/// version held there, telling the version read.
+///
+/// # Safety
+/// `key` and `ns` are values of `env` (or null), in a napi callback;
+/// `versions` points to [`ANSWER_WORDS`] `i32`s.
 unsafe fn read_key(
   env: sys::napi_env,
   reading: &mut ProcessReading,
   key: sys::napi_value,
   ns: sys::napi_value,
+  versions: Option<*mut i32>,
 ) -> (Answer, sys::napi_value) {
   let space = reading.key_space();
   let mut len = 0;
@@ -294,9 +355,23 @@ unsafe fn read_key(
     Some(n) => len += n,
     None => return (Answer::Ask, ptr::null_mut()),
   }
-  match reading.get_prepared(len) {
+  let Some(words) = versions else {
+    return match reading.get_prepared(len) {
+      Ok(None) => (Answer::Missing, ptr::null_mut()),
+      Ok(Some(text)) => unsafe { decode(env, text) },
+      Err(_) => (Answer::Ask, ptr::null_mut()),
+    };
+  };
+  match reading.get_prepared_since(len, unsafe { held(words) }) {
     Ok(None) => (Answer::Missing, ptr::null_mut()),
-    Ok(Some(text)) => unsafe { decode(env, text) },
+    Ok(Some(Got::Unchanged)) => (Answer::Unchanged, ptr::null_mut()),
+    Ok(Some(Got::Text(text, version))) => {
+      let decoded = unsafe { decode(env, text) };
+      if let (Answer::Json, _) = decoded {
+        unsafe { tell(words, version) };
+      }
+      decoded
+    }
     Err(_) => (Answer::Ask, ptr::null_mut()),
   }
 }

@@ -9,7 +9,7 @@ use std::io;
 
 use super::layout::CLOSED;
 use super::memfd::Mapping;
-use super::reader::{Found, Reader};
+use super::reader::{Found, Reader, Since, Version};
 use super::words::Region;
 use super::ShmError;
 
@@ -76,6 +76,21 @@ impl<R: Region, S: Source<R>> Following<R, S> {
   ) -> Result<Option<Found>, ShmError> {
     match self.reader.get(key, now, out) {
       Err(ShmError::Superseded) if self.follow(now) => self.reader.get(key, now, out),
+      other => other,
+    }
+  }
+
+  /// [`Reader::get_since`] from the writer's current generation (as `get`;
+  /// a version of a generation left behind is not held any more).
+  pub fn get_since(
+    &mut self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    held: Option<Version>,
+  ) -> Result<Option<Since>, ShmError> {
+    match self.reader.get_since(key, now, out, held) {
+      Err(ShmError::Superseded) if self.follow(now) => self.reader.get_since(key, now, out, held),
       other => other,
     }
   }

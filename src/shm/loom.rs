@@ -99,3 +99,35 @@ fn loom_a_removed_key_whose_record_another_key_reuses_is_read_whole_or_not_at_al
     reader.join().unwrap();
   });
 }
+
+#[test]
+fn loom_a_held_version_is_answered_unchanged_only_while_it_is_current() {
+  model(|| {
+    let (mut w, r) = segment();
+    w.set(b"a", &value(b'A'), NEVER).unwrap();
+    let mut out = Vec::new();
+    let held = r
+      .get_since(b"a", 0, &mut out, None)
+      .unwrap()
+      .unwrap()
+      .version;
+    let reader = thread::spawn(move || {
+      let mut out = Vec::new();
+      match r.get_since(b"a", 0, &mut out, Some(held)) {
+        Ok(Some(since)) if since.unchanged => assert!(out.is_empty(), "nothing copied"),
+        // Changed under it: one whole later value, never A's record reused.
+        read => whole(read.map(|since| since.map(|_| out)), b"BC"),
+      }
+      r
+    });
+    w.set(b"a", &value(b'B'), NEVER).unwrap(); // a new record; A's is freed
+    w.set(b"a", &value(b'C'), NEVER).unwrap(); // A's record, reused at once
+    let r = reader.join().unwrap();
+    let since = r.get_since(b"a", 0, &mut out, Some(held)).unwrap().unwrap();
+    assert!(
+      !since.unchanged,
+      "a version held from before the writes is not current"
+    );
+    assert_eq!(out, value(b'C'));
+  });
+}

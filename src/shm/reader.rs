@@ -23,6 +23,31 @@ pub struct Found {
   pub hash: u64,
 }
 
+/// One version of an entry, as one consistent read saw it: the segment's
+/// generation, the slot, and the slot's state word (even), which changes
+/// with every change of the slot (its sequence goes up by two each time,
+/// and it wraps only after 2^47 of them). While a slot's state word stays
+/// the same, so do its entry word and its record (a record is reused only
+/// after its slot moved off it, which is a change), so a version names one
+/// key and one value text. See [`Reader::get_since`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+  pub generation: u64,
+  pub slot: u32,
+  pub state: u64,
+}
+
+/// What [`Reader::get_since`] found of a live entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+  pub found: Found,
+  /// The version read now.
+  pub version: Version,
+  /// Whether it is the version the caller held: then the value was not
+  /// copied (`out` is empty), as the caller has it already.
+  pub unchanged: bool,
+}
+
 pub struct Reader<R: Region> {
   region: R,
   capacity: usize,
@@ -95,6 +120,107 @@ impl<R: Region> Reader<R> {
     self.lookup(key, now, out, true)
   }
 
+  /// As [`Reader::get`] for a caller that holds the value of `key` at
+  /// version `held` (from an earlier read of it): when its slot still is
+  /// that version, it is read there, with no probe and no copy (`out` left
+  /// empty), and checked for expiry as `get` checks it; else the key is
+  /// looked up as `get` does, and `out` holds the value. A held version of
+  /// another generation is no longer current.
+  pub fn get_since(
+    &self,
+    key: &[u8],
+    now: u64,
+    out: &mut Vec<u8>,
+    held: Option<Version>,
+  ) -> Result<Option<Since>, ShmError> {
+    let keep = held.filter(|held| held.generation == self.generation);
+    if let Some(held) = keep {
+      if let Some(live) = self.at_held(key, now, held)? {
+        out.clear();
+        return Ok(live.map(|found| Since {
+          found,
+          version: held,
+          unchanged: true,
+        }));
+      }
+    }
+    match self.find(key, now, out, true)? {
+      None => Ok(None),
+      Some(Live {
+        elsewhere: true, ..
+      }) => Err(ShmError::Elsewhere),
+      Some(Live { found, state, .. }) => {
+        out.drain(..key.len());
+        Ok(Some(Since {
+          found,
+          version: Version {
+            generation: self.generation,
+            slot: found.slot,
+            state,
+          },
+          unchanged: false,
+        }))
+      }
+    }
+  }
+
+  /// A held version read at its slot, with no probe and no copy: when
+  /// the slot's state word still is `held.state` (consistently read), the
+  /// slot holds what it held when that version was read, `key`'s entry
+  /// (the tag and the key's length are checked too); answers it, live by
+  /// `now` or not (expired). None when the slot changed (or is changing):
+  /// look the key up.
+  fn at_held(
+    &self,
+    key: &[u8],
+    now: u64,
+    held: Version,
+  ) -> Result<Option<Option<Found>>, ShmError> {
+    let slot = held.slot as usize;
+    if slot >= self.capacity || key.len() > MAX_KEY_BYTES {
+      return Ok(None);
+    }
+    let words = self.words();
+    if words[H_SUPERSEDED].load(Ordering::Acquire) != 0 {
+      return Err(ShmError::Superseded);
+    }
+    let hash = slot_hash(key);
+    let at = slot_at(slot);
+    let seq = &words[at + S_SEQ];
+    let before = seq.load(Ordering::Acquire);
+    // An odd (locked) word is never a held one: the look-up waits for it.
+    if before != held.state || tag_in(before) != tag_of(hash) {
+      return Ok(None);
+    }
+    let (record, klen, vlen) = unpack_entry(words[at + S_ENTRY].load(Ordering::Relaxed));
+    let expires = if has_deadline(before) {
+      self.deadline_at(record, klen, vlen)
+    } else {
+      Some(NEVER)
+    };
+    fence(Ordering::Acquire);
+    if seq.load(Ordering::Relaxed) != before {
+      return Ok(None);
+    }
+    if klen != key.len() || vlen == ELSEWHERE {
+      return Ok(None);
+    }
+    let expires = expires.ok_or(ShmError::Corrupt)?;
+    Ok(Some((expires > now).then_some(Found {
+      slot: held.slot,
+      hash,
+    })))
+  }
+
+  /// The deadline word of a record that has one, if the record lies inside the arena.
+  fn deadline_at(&self, record: usize, klen: usize, vlen: usize) -> Option<u64> {
+    let size = record_words(klen.checked_add(stored_len(vlen))?, true);
+    if klen > MAX_KEY_BYTES || record.checked_add(size)? > self.arena_words {
+      return None;
+    }
+    Some(self.words()[self.arena_at + record].load(Ordering::Relaxed))
+  }
+
   /// [`Reader::get`], with the sequence re-check as a switch: only the
   /// negative control of the stress test turns it off, to show that the
   /// check is what keeps torn values out.
@@ -163,7 +289,10 @@ impl<R: Region> Reader<R> {
         Slot::Other => continue,
         Slot::Match { expires, .. } if expires <= now => return Ok(None),
         Slot::Match {
-          expires, elsewhere, ..
+          expires,
+          elsewhere,
+          state,
+          ..
         } => {
           return Ok(Some(Live {
             found: Found {
@@ -172,6 +301,7 @@ impl<R: Region> Reader<R> {
             },
             expires,
             elsewhere,
+            state,
           }))
         }
       }
@@ -216,6 +346,7 @@ impl<R: Region> Reader<R> {
         expires,
         elsewhere,
         key_len: klen,
+        ..
       }) = self.read_slot(slot, tag, None, &mut out, true)
       else {
         continue;
@@ -278,6 +409,7 @@ impl<R: Region> Reader<R> {
             expires,
             elsewhere: vlen == ELSEWHERE,
             key_len: klen,
+            state: before,
           }
         } else {
           Slot::Other
@@ -319,6 +451,8 @@ struct Live {
   found: Found,
   expires: u64,
   elsewhere: bool,
+  /// The slot's state word when it was read.
+  state: u64,
 }
 
 enum Slot {
@@ -331,5 +465,7 @@ enum Slot {
     elsewhere: bool,
     /// `out` holds this many bytes of key, then the value.
     key_len: usize,
+    /// The slot's state word (even) the read was consistent with.
+    state: u64,
   },
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::follow::{Following, Source};
 use super::layout::MAX_KEY_BYTES;
+use super::reader::Version;
 use super::report::ReadReport;
 use super::words::Region;
 use super::ShmError;
@@ -81,6 +82,30 @@ impl<R: Region, S: Source<R>> Reading<R, S> {
     Ok(found?.then_some(&self.value[..]))
   }
 
+  /// As [`Reading::get_prepared`], for a caller that holds the value of
+  /// this key at version `held` (see [`super::reader::Reader::get_since`]):
+  /// [`Got::Unchanged`] when it is still that version (nothing copied),
+  /// else its text and its version. The read is written down as a get's.
+  pub fn get_prepared_since(
+    &mut self,
+    len: usize,
+    held: Option<Version>,
+  ) -> Result<Option<Got<'_>>, ShmError> {
+    let key = std::mem::take(&mut self.key);
+    let got = match key.get(..len) {
+      Some(stored) => self.read_since(stored, held),
+      None => Ok(None),
+    };
+    self.key = key;
+    Ok(got?.map(|(version, unchanged)| {
+      if unchanged {
+        Got::Unchanged
+      } else {
+        Got::Text(&self.value[..], version)
+      }
+    }))
+  }
+
   /// The value text (JSON) of stored key `key`, or None when it is
   /// missing or expired; the read is written down for the host.
   pub fn get(&mut self, key: &[u8]) -> Result<Option<&[u8]>, ShmError> {
@@ -115,6 +140,25 @@ impl<R: Region, S: Source<R>> Reading<R, S> {
     self.uses.take()
   }
 
+  /// [`Reading::read`] with a version held: answers the version found, and
+  /// whether it is `held` (then the value buffer is empty).
+  fn read_since(
+    &mut self,
+    key: &[u8],
+    held: Option<Version>,
+  ) -> Result<Option<(Version, bool)>, ShmError> {
+    if key.len() > MAX_KEY_BYTES {
+      return Err(ShmError::LongKey);
+    }
+    let reader = self.reader.as_mut().ok_or(ShmError::Closed)?;
+    let now = clock::now_ms();
+    let since = reader.get_since(key, now, &mut self.value, held);
+    self.uses.resize(reader.reader().capacity());
+    let since = since?;
+    self.uses.note_at(key, since.map(|since| since.found), now);
+    Ok(since.map(|since| (since.version, since.unchanged)))
+  }
+
   /// Reads `key` into the value buffer; answers whether it was found.
   fn read(&mut self, key: &[u8], report: bool) -> Result<bool, ShmError> {
     if key.len() > MAX_KEY_BYTES {
@@ -131,6 +175,15 @@ impl<R: Region, S: Source<R>> Reading<R, S> {
     }
     Ok(found.is_some())
   }
+}
+
+/// What [`Reading::get_prepared_since`] found.
+#[derive(Debug, PartialEq)]
+pub enum Got<'a> {
+  /// The version held: the caller's value is the current one.
+  Unchanged,
+  /// Another version: its value text, and the version to hold now.
+  Text(&'a [u8], Version),
 }
 
 /// Whether `text` (a key or a namespace name, as UTF-8) is its own JSON

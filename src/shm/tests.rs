@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::layout::*;
 use super::memfd;
-use super::reader::Reader;
+use super::reader::{Reader, Version};
 use super::words::{load_bytes, same_bytes, store_bytes, store_pair, zeroed, Region};
 use super::writer::{class_index, size_class, Full, Identity, Shape, Writer, MAX_ARENA_WORDS};
 use super::ShmError;
@@ -709,4 +709,97 @@ mod mirrored {
     );
     assert_eq!(reader.reader().superseded(), CLOSED);
   }
+}
+
+#[test]
+fn a_held_version_is_unchanged_until_its_slot_changes_and_an_expired_one_is_a_miss() {
+  let (mut w, r) = segment(SHAPE);
+  let mut out = Vec::new();
+  w.set(b"a", b"{\"n\":1}", NEVER).unwrap();
+  w.set(b"b", b"{\"n\":2}", 50).unwrap();
+  let first = r.get_since(b"a", 0, &mut out, None).unwrap().unwrap();
+  assert!(!first.unchanged);
+  assert_eq!(out, b"{\"n\":1}");
+  assert_eq!(first.version.generation, r.generation());
+  assert_eq!(first.version.slot, first.found.slot);
+  assert_eq!(Some(first.found), r.get(b"a", 0, &mut Vec::new()).unwrap());
+
+  let again = r
+    .get_since(b"a", 0, &mut out, Some(first.version))
+    .unwrap()
+    .unwrap();
+  assert!(again.unchanged, "nothing changed");
+  assert!(out.is_empty(), "and nothing was copied");
+  assert_eq!((again.version, again.found), (first.version, first.found));
+
+  // Another key's version, or one of another generation or slot, is not this key's.
+  let b = r
+    .get_since(b"b", 0, &mut out, None)
+    .unwrap()
+    .unwrap()
+    .version;
+  let other = r.get_since(b"a", 0, &mut out, Some(b)).unwrap().unwrap();
+  assert!(!other.unchanged && out == b"{\"n\":1}");
+  for held in [
+    Version {
+      generation: first.version.generation + 1,
+      ..first.version
+    },
+    Version {
+      slot: first.version.slot ^ 1,
+      ..first.version
+    },
+    Version {
+      state: first.version.state + 2,
+      ..first.version
+    },
+  ] {
+    let read = r.get_since(b"a", 0, &mut out, Some(held)).unwrap().unwrap();
+    assert!(!read.unchanged && out == b"{\"n\":1}", "{held:?}");
+  }
+
+  // Every change of the slot is a new version, even to the same bytes.
+  w.set(b"a", b"{\"n\":1}", NEVER).unwrap();
+  let rewritten = r
+    .get_since(b"a", 0, &mut out, Some(first.version))
+    .unwrap()
+    .unwrap();
+  assert!(!rewritten.unchanged && out == b"{\"n\":1}");
+  assert_ne!(rewritten.version, first.version);
+  w.set_expires(b"a", 80).unwrap();
+  let ttl = r
+    .get_since(b"a", 0, &mut out, Some(rewritten.version))
+    .unwrap()
+    .unwrap();
+  assert!(!ttl.unchanged, "a new deadline is a change");
+  assert!(
+    r.get_since(b"a", 79, &mut out, Some(ttl.version))
+      .unwrap()
+      .unwrap()
+      .unchanged
+  );
+  assert_eq!(
+    r.get_since(b"a", 80, &mut out, Some(ttl.version)),
+    Ok(None),
+    "expired, held or not"
+  );
+  assert_eq!(r.get_since(b"b", 50, &mut out, Some(b)), Ok(None));
+
+  // Removed, then set again (in the same slot, its tombstone reused): never the old version.
+  assert!(w.remove(b"a"));
+  assert_eq!(r.get_since(b"a", 0, &mut out, Some(ttl.version)), Ok(None));
+  w.set(b"a", b"[3]", NEVER).unwrap();
+  let back = r
+    .get_since(b"a", 0, &mut out, Some(ttl.version))
+    .unwrap()
+    .unwrap();
+  assert!(!back.unchanged && out == b"[3]");
+
+  // A value held by the host only is never unchanged: ask the host.
+  let large = vec![b'x'; MAX_PUBLISHED_VALUE + 1];
+  w.set(b"a", &large, NEVER).unwrap();
+  assert_eq!(
+    r.get_since(b"a", 0, &mut out, Some(back.version)),
+    Err(ShmError::Elsewhere)
+  );
 }

@@ -41,12 +41,17 @@ function snapshotHolds(file, texts, deadlineMs = 60000) {
     }
   }
   return new Promise((resolve, reject) => {
-    if (holds()) return resolve()
+    // Watch first, then look: a snapshot renamed into place between a look
+    // and the start of the watch would otherwise never be seen.
+    let done = false
     const watcher = fs.watch(path.dirname(file), () => {
       if (holds()) finish(null)
     })
     const timer = setTimeout(() => finish(new Error(`${file} never held ${texts.join(', ')}`)), deadlineMs)
+    if (holds()) finish(null)
     function finish(err) {
+      if (done) return
+      done = true
       watcher.close()
       clearTimeout(timer)
       if (err) reject(err)

@@ -113,8 +113,8 @@
 //     The hot path of getSync() (sync true) and get() for a string key of
 //     namespace `ns`, with no Request built: the value, decoded (undefined
 //     when missing), when the backend can answer it at once and in order
-//     (the batching backend: from the shared segment, while none of this
-//     process's own writes is in flight); NOT_READ otherwise, and then the
+//     (the batching backend: from the shared segment, while nothing else of
+//     this process is in flight); NOT_READ otherwise, and then the
 //     controller takes request()/requestSync(). Only for the 'json'
 //     serialization (the controller does not call it for 'advanced').
 

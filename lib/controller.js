@@ -416,17 +416,12 @@ class Controller extends EventEmitter {
 
   /** get(key[, callback]) → the value, or undefined: as getSync, a string key the backend can read at once is answered without a Request. */
   get(key, ...rest) {
-    if (typeof key !== 'string' || !this.#readsNow || this.#backend.serialization === 'advanced') return this.#get(key, ...rest)
+    if (typeof key !== 'string' || !this.#readsNow || this.#backend.serialization === 'advanced') return generated.get.call(this, key, ...rest)
     const callback = rest.length > 0 && typeof rest[rest.length - 1] === 'function' ? rest[rest.length - 1] : undefined
     return this.#call(callback, () => {
       const value = this.#backend.readNow(this.#namespace, key, false)
       return value === NOT_READ ? this.#backend.request(operations.get[1].call(this, key)) : Promise.resolve(value)
     })
-  }
-
-  /** get() in its generated form (below), for what the one above does not take itself. */
-  #get(...args) {
-    return generated.get.apply(this, args)
   }
 
   static {

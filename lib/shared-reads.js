@@ -13,8 +13,8 @@
 // full, never drops it.
 //
 // The batching backend (lib/backends/batching.js) decides when a read may
-// come from here: only while none of its own writes is in flight, so a
-// process always reads its own writes.
+// come from here: only while nothing else of its process is in flight, so
+// a read never overtakes an earlier call (and a process reads its own writes).
 
 const { NOT_READ } = require('./backend')
 const { defaults } = require('./config')
@@ -80,31 +80,12 @@ class SharedReads {
    * JSON escapes, a segment that cannot answer): take get().
    */
   read(ns, key) {
-    if (this.#cache !== null) return this.#readCached(ns, key)
-    const answer = this.#answer
-    answer[HELD] = 0
-    const value = ns === null ? this.#readKey(key) : this.#readKey(key, ns)
-    switch (answer[0]) {
-      case VALUE:
-        return value
-      case JSON_TEXT:
-        return JSON.parse(value)
-      case MISSING:
-        return undefined
-      default:
-        return NOT_READ
-    }
-  }
-
-  /**
-   * read(), answering an object or array from the cache when the segment
-   * still holds the version it was parsed from (a fresh copy each time),
-   * and keeping what it parses.
-   */
-  #readCached(ns, key) {
     const cache = this.#cache
     const answer = this.#answer
-    const held = cache.size === 0 ? undefined : cache.get(ns, key)
+    // An object or array kept from an earlier read is answered from the
+    // cache (a fresh copy each time) while the segment still holds the
+    // version it was parsed from; what is parsed is kept.
+    const held = cache === null || cache.size === 0 ? undefined : cache.get(ns, key)
     if (held === undefined || held.copy === null) {
       answer[HELD] = 0 // (a version only noted, no value kept: the text is wanted)
     } else {
@@ -120,7 +101,7 @@ class SharedReads {
       case UNCHANGED:
         return held.copy(held.value)
       case JSON_TEXT:
-        return cache.take(ns, key, value, answer, held)
+        return cache === null ? JSON.parse(value) : cache.take(ns, key, value, answer, held)
       case VALUE:
         if (held !== undefined) cache.delete(ns, key)
         return value

@@ -169,11 +169,7 @@ class BatchingBackend {
       return this.#failAtOnce(noHost())
     }
     if (this.#reads !== null) {
-      // Only while nothing else of this process is in flight, and it is not
-      // pipelining (its last batch was small): then a read from the segment
-      // saves a round trip; among pipelined requests it would save little
-      // (it joins a batch that travels anyway) and cost its report.
-      if (SHARED_READS[request.op] === true && this.#pending.size === 0 && !this.#pipelining) {
+      if (SHARED_READS[request.op] === true && this.#mayReadShared(false)) {
         const answer = this.#readShared(request)
         if (answer !== NOT_SHARED) return this.#answerLater(request.map, answer)
       }
@@ -190,20 +186,28 @@ class BatchingBackend {
    * past ANSWER_AT_ONCE, request() takes it and answers it on the next.
    */
   readNow(ns, key, sync) {
-    const reads = this.#reads
-    if (reads === null || this.#refusal || this.#state !== READY) return NOT_READ
-    // Only while nothing else of this process is in flight: a read from the
-    // segment is applied now, so it must not overtake a request made before it.
-    if (this.#pending.size > 0) return NOT_READ
-    if (sync) {
-      if (!this.#capabilities.sync) return NOT_READ
-    } else {
-      if (this.#pipelining || this.#answeredNow >= ANSWER_AT_ONCE) return NOT_READ
-      if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    if (this.#refusal || this.#state !== READY || !this.#mayReadShared(sync)) return NOT_READ
+    if (!sync) {
+      if (this.#answeredNow >= ANSWER_AT_ONCE) return NOT_READ
+      this.#countAnsweredNow()
     }
-    const value = reads.read(ns, key)
+    const value = this.#reads.read(ns, key)
     if (value !== NOT_READ) this.#reportUses()
     return value
+  }
+
+  /**
+   * Whether a read may come from the shared segment now (readNow, request,
+   * requestSync all ask here). Only while nothing else of this process is
+   * in flight: a read from the segment is applied at once, so it must not
+   * overtake a request made before it. And an async one only while the
+   * process is not pipelining (its last batch was small): among pipelined
+   * requests it would save little (it joins a batch that travels anyway)
+   * and cost its report.
+   */
+  #mayReadShared(sync) {
+    if (this.#reads === null || this.#pending.size > 0) return false
+    return sync ? this.#capabilities.sync : !this.#pipelining
   }
 
   #enqueue(request) {
@@ -236,9 +240,8 @@ class BatchingBackend {
       )
     }
     const count = requests.length
-    if (count === 1 && SHARED_READS[requests[0].op] === true && this.#reads !== null && this.#pending.size === 0) {
-      // From the segment a sync read waits for nothing; only while nothing
-      // of this process is in flight, which it would overtake.
+    if (count === 1 && SHARED_READS[requests[0].op] === true && this.#mayReadShared(true)) {
+      // From the segment a sync read waits for nothing.
       const answer = this.#readShared(requests[0])
       if (answer !== NOT_SHARED) {
         if (answer instanceof Failure) throw answer.error
@@ -563,7 +566,7 @@ class BatchingBackend {
     // once, so lanes of awaited calls carry on in this turn and what they
     // send next joins this turn's batch; past that, on the next turn, so a
     // loop of awaited gets still lets timers and I/O run.
-    if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
+    this.#countAnsweredNow()
     if (this.#answeredNow <= ANSWER_AT_ONCE && !(answer instanceof Failure)) {
       try {
         return Promise.resolve(map ? map(answer) : answer)
@@ -575,6 +578,11 @@ class BatchingBackend {
     const promise = new Promise((resolve, reject) => (settle = { resolve, reject, map, answer }))
     if (this.#answers.push(settle) === 1) setImmediate(() => this.#answerAll())
     return promise
+  }
+
+  /** One more read answered at once in this turn of the event loop (the count starts again at the next). */
+  #countAnsweredNow() {
+    if (this.#answeredNow++ === 0) setImmediate(() => (this.#answeredNow = 0))
   }
 
   #answerAll() {

@@ -103,6 +103,13 @@ impl Mapping {
     }
   }
 
+  /// Redis command `name` with the Redis key of `key` as its one argument.
+  fn on_key(&self, name: &str, ns: &[u8], key: &[u8]) -> Result<Cmd, StoreError> {
+    let mut cmd = redis::cmd(name);
+    cmd.arg(self.key(ns, key)?);
+    Ok(cmd)
+  }
+
   fn sliding_arg(&self) -> String {
     self.sliding.map(|ms| ms.to_string()).unwrap_or_default()
   }
@@ -161,16 +168,8 @@ impl Mapping {
         };
         one(cmd, read, Count::Sets(1))
       }
-      Op::Del { key } => {
-        let mut cmd = redis::cmd("UNLINK");
-        cmd.arg(self.key(ns, key)?);
-        one(cmd, Read::Flag, Count::Delete)
-      }
-      Op::Has { key } => {
-        let mut cmd = redis::cmd("EXISTS");
-        cmd.arg(self.key(ns, key)?);
-        one(cmd, Read::Flag, Count::Nothing)
-      }
+      Op::Del { key } => one(self.on_key("UNLINK", ns, key)?, Read::Flag, Count::Delete),
+      Op::Has { key } => one(self.on_key("EXISTS", ns, key)?, Read::Flag, Count::Nothing),
       Op::Incr { key, by, ttl } => {
         let mut cmd = redis::cmd("EVAL");
         cmd
@@ -212,16 +211,8 @@ impl Mapping {
         cmd.arg(self.key(ns, key)?).arg(ms);
         one(cmd, Read::Flag, Count::Nothing)
       }
-      Op::Ttl { key } => {
-        let mut cmd = redis::cmd("PTTL");
-        cmd.arg(self.key(ns, key)?);
-        one(cmd, Read::Int, Count::Nothing)
-      }
-      Op::Persist { key } => {
-        let mut cmd = redis::cmd("PERSIST");
-        cmd.arg(self.key(ns, key)?);
-        one(cmd, Read::Flag, Count::Nothing)
-      }
+      Op::Ttl { key } => one(self.on_key("PTTL", ns, key)?, Read::Int, Count::Nothing),
+      Op::Persist { key } => one(self.on_key("PERSIST", ns, key)?, Read::Flag, Count::Nothing),
       Op::MGet { keys } => {
         let physical = keys
           .iter()
